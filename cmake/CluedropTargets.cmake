@@ -1,0 +1,104 @@
+# One small helper per target kind, so every CMakeLists reads as a list of
+# targets and their dependencies (the idea of abseil's absl_cc_library).
+#
+#   cluedrop_cc_library(NAME n SRCS a.cc [CUDA_SRCS k.cu] DEPS d... [TORCH])
+#   cluedrop_cc_binary(NAME n SRCS main.cc DEPS d... [OUTPUT_NAME o])
+#   cluedrop_cc_test(NAME n SRCS t_test.cc DEPS d... [LABELS l...])
+#
+# TORCH links libtorch publicly (the library's headers use torch types);
+# TORCH_PRIVATE links it without passing torch's include directories on.
+# Prefer TORCH_PRIVATE: torch's include tree carries its own, older
+# google/protobuf headers, which break any TU that also includes our
+# generated protos. Keep torch and proto code in separate TUs.
+# Only targets that need libtorch say so. CUDA_SRCS are
+# compiled only when CLUEDROP_CUDA_ENABLED, else CPU_SRCS are used instead.
+
+function(_cluedrop_common_target_setup target)
+  target_include_directories(${target} PUBLIC
+    "$<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>"
+    "$<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/gen>")
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+endfunction()
+
+function(cluedrop_cc_library)
+  cmake_parse_arguments(ARG "TORCH;TORCH_PRIVATE" "NAME" "SRCS;CUDA_SRCS;CPU_SRCS;DEPS" ${ARGN})
+  set(srcs ${ARG_SRCS})
+  if(CLUEDROP_CUDA_ENABLED)
+    list(APPEND srcs ${ARG_CUDA_SRCS})
+  else()
+    list(APPEND srcs ${ARG_CPU_SRCS})
+  endif()
+  add_library(${ARG_NAME} STATIC ${srcs})
+  _cluedrop_common_target_setup(${ARG_NAME})
+  target_link_libraries(${ARG_NAME} PUBLIC ${ARG_DEPS})
+  if(ARG_TORCH)
+    target_link_libraries(${ARG_NAME} PUBLIC ${TORCH_LIBRARIES})
+  elseif(ARG_TORCH_PRIVATE)
+    target_link_libraries(${ARG_NAME} PRIVATE ${TORCH_LIBRARIES})
+  endif()
+  if(CLUEDROP_CUDA_ENABLED AND ARG_CUDA_SRCS)
+    target_link_libraries(${ARG_NAME} PUBLIC CUDA::cudart)
+    set_target_properties(${ARG_NAME} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
+  endif()
+endfunction()
+
+function(cluedrop_cc_binary)
+  cmake_parse_arguments(ARG "" "NAME;OUTPUT_NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  _cluedrop_common_target_setup(${ARG_NAME})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  if(ARG_OUTPUT_NAME)
+    set_target_properties(${ARG_NAME} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT_NAME})
+  endif()
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/bin")
+endfunction()
+
+function(cluedrop_cc_test)
+  if(NOT CLUEDROP_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  _cluedrop_common_target_setup(${ARG_NAME})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT 60)
+endfunction()
+
+# cluedrop_proto_library(NAME n PROTOS cluedrop/v1/a.proto ... [GRPC])
+# Runs protoc (and the gRPC plugin, with mocks) on protos relative to the
+# current source dir; output lands in ${PROJECT_BINARY_DIR}/gen only.
+function(cluedrop_proto_library)
+  cmake_parse_arguments(ARG "GRPC" "NAME" "PROTOS" ${ARGN})
+  set(out_dir "${PROJECT_BINARY_DIR}/gen")
+  file(MAKE_DIRECTORY "${out_dir}")
+  get_target_property(grpc_plugin gRPC::grpc_cpp_plugin LOCATION)
+  set(generated)
+  foreach(proto ${ARG_PROTOS})
+    string(REGEX REPLACE "\\.proto$" "" base "${proto}")
+    set(outs "${out_dir}/${base}.pb.h" "${out_dir}/${base}.pb.cc")
+    set(args --cpp_out=${out_dir})
+    if(ARG_GRPC)
+      list(APPEND outs "${out_dir}/${base}.grpc.pb.h" "${out_dir}/${base}.grpc.pb.cc"
+                       "${out_dir}/${base}_mock.grpc.pb.h")
+      list(APPEND args --grpc_out=generate_mock_code=true:${out_dir}
+                       --plugin=protoc-gen-grpc=${grpc_plugin})
+    endif()
+    add_custom_command(
+      OUTPUT ${outs}
+      COMMAND protobuf::protoc ARGS ${args} -I "${CMAKE_CURRENT_SOURCE_DIR}"
+              "${CMAKE_CURRENT_SOURCE_DIR}/${proto}"
+      DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${proto}" protobuf::protoc
+      COMMENT "protoc ${proto}"
+      VERBATIM)
+    list(APPEND generated ${outs})
+  endforeach()
+  add_library(${ARG_NAME} STATIC ${generated})
+  target_include_directories(${ARG_NAME} PUBLIC "${out_dir}")
+  target_link_libraries(${ARG_NAME} PUBLIC protobuf::libprotobuf)
+  if(ARG_GRPC)
+    target_link_libraries(${ARG_NAME} PUBLIC gRPC::grpc++)
+  endif()
+endfunction()

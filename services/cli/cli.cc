@@ -1,0 +1,87 @@
+#include "services/cli/cli.h"
+
+#include <iostream>
+
+#include "services/common/build_info.h"
+
+namespace cluedrop::cli {
+namespace {
+
+Command NotBuilt(std::string name, std::string summary, std::string issue) {
+  Command command{std::move(name), std::move(summary), std::move(issue), nullptr};
+  command.run = [command](const std::vector<std::string>& args) {
+    for (const std::string& arg : args) {
+      if (arg == "--help" || arg == "-h") {
+        std::cout << "cluedrop " << command.name << ": " << command.summary << "\n\n"
+                  << "Status: NOT BUILT YET (" << command.not_built << ").\n";
+        return kExitOk;
+      }
+    }
+    std::cerr << "cluedrop " << command.name << ": not built yet (" << command.not_built
+              << ")" << std::endl;
+    return kExitNotBuilt;
+  };
+  return command;
+}
+
+void PrintUsage(std::ostream& out) {
+  out << "cluedrop " << BuildVersion()
+      << ": clue-guided token dropout training as a service.\n\n"
+      << "Usage: cluedrop <command> [flags]    (cluedrop <command> --help for its flags)\n\n"
+      << "Commands:\n";
+  for (const Command& command : AllCommands()) {
+    std::string name = command.name;
+    name.resize(10, ' ');
+    out << "  " << name << command.summary;
+    if (!command.not_built.empty()) out << "  [not built yet: " << command.not_built << "]";
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+std::vector<Command> AllCommands() {
+  return {
+      NotBuilt("submit", "submit a job spec (YAML or JSON) to the coordinator", "Coordinator issue"),
+      NotBuilt("status", "show one job's state, progress and evaluation", "Coordinator issue"),
+      NotBuilt("list", "list jobs", "Coordinator issue"),
+      NotBuilt("watch", "follow a job's events and progress until it ends", "Coordinator issue"),
+      NotBuilt("cancel", "cancel a job", "Coordinator issue"),
+      NotBuilt("score", "score documents with a large and a small model", "Scoring engine issue"),
+      NotBuilt("augment", "produce token-dropout augmentations from scores", "Trainer issue"),
+      NotBuilt("train", "run a training job (--local: in-process)", "Trainer issue"),
+      NotBuilt("eval", "QA exact match / F1 of a model on tagged biographies", "Trainer issue"),
+      NotBuilt("tokenize", "tokenize text with a tokenizer.json", "Model runtime issue"),
+      NotBuilt("generate", "greedy generation with a Hugging Face checkpoint",
+               "Model runtime issue"),
+      NotBuilt("demo", "run the embedded demo experiment end to end", "Demo issue"),
+      {"health", "check a daemon's grpc.health.v1 status", "", RunHealth},
+      {"info", "print a daemon's DaemonInfo (component, version, capabilities)", "", RunInfo},
+      {"devices", "list the GPUs this machine's CUDA runtime sees", "", RunDevices},
+  };
+}
+
+int RunCli(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(std::cerr);
+    return kExitUsage;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    PrintUsage(std::cout);
+    return kExitOk;
+  }
+  if (name == "--version" || name == "version") {
+    std::cout << "cluedrop " << BuildVersion() << " (" << BuildGitCommit() << ")\n";
+    return kExitOk;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const Command& command : AllCommands()) {
+    if (command.name == name) return command.run(args);
+  }
+  std::cerr << "cluedrop: unknown command '" << name << "'\n\n";
+  PrintUsage(std::cerr);
+  return kExitUsage;
+}
+
+}  // namespace cluedrop::cli

@@ -1,0 +1,44 @@
+// The `cluedrop` command-line tool: a table of subcommands and a dispatcher.
+//
+// Each subcommand parses its own flags (so `cluedrop <cmd> --help` works) and
+// returns an exit code: 0 success, 1 failure, 2 usage error, 3 not built yet.
+// Subcommands whose logic belongs to a later issue are listed with that
+// status; running them says so plainly instead of pretending.
+#ifndef CLUEDROP_SERVICES_CLI_CLI_H_
+#define CLUEDROP_SERVICES_CLI_CLI_H_
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace cluedrop::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotBuilt = 3;
+
+struct Command {
+  std::string name;
+  std::string summary;
+  // Empty when built; else which issue builds it.
+  std::string not_built;
+  // argv after the subcommand name.
+  std::function<int(const std::vector<std::string>& args)> run;
+};
+
+// Every subcommand, in the order `cluedrop --help` lists them.
+std::vector<Command> AllCommands();
+
+// Entry point: `cluedrop <command> [flags]`.
+int RunCli(int argc, char** argv);
+
+// Subcommands that talk to a daemon (defined in daemon_commands.cc).
+int RunHealth(const std::vector<std::string>& args);
+int RunInfo(const std::vector<std::string>& args);
+int RunDevices(const std::vector<std::string>& args);
+
+}  // namespace cluedrop::cli
+
+#endif  // CLUEDROP_SERVICES_CLI_CLI_H_
