@@ -41,7 +41,8 @@ absl::Status RunWorkerDaemon(const WorkerRole& role, const WorkerOptions& option
   const TorchInfo torch = QueryTorch();
   (*server)->AddCapability("devices", true, DescribeDevices(devices));
   (*server)->AddCapability("libtorch", true, DescribeTorch(torch));
-  (*server)->AddCapability(absl::StrCat("cluedrop.", role.component), false, role.work_state);
+  (*server)->AddCapability(absl::StrCat("cluedrop.", role.component), false, role.work_state,
+                          /*in_health=*/true);
   if (absl::Status status = (*server)->Start(); !status.ok()) return status;
   return (*server)->RunUntilShutdown(*shutdown);
 }

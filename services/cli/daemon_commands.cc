@@ -105,6 +105,7 @@ int RunInfo(const std::vector<std::string>& args) {
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;
   print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = true;
   (void)google::protobuf::util::MessageToJsonString(info, &json, print);
   std::cout << json;
   return kExitOk;

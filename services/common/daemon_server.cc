@@ -66,8 +66,10 @@ void DaemonServer::AddService(grpc::Service* service, std::string health_name, b
   services_.push_back({service, std::move(health_name), ready});
 }
 
-void DaemonServer::AddCapability(std::string name, bool ready, std::string detail) {
+void DaemonServer::AddCapability(std::string name, bool ready, std::string detail,
+                                 bool in_health) {
   info_service_.SetCapability(name, ready, detail);
+  if (in_health) services_.push_back({nullptr, std::move(name), ready});
 }
 
 absl::Status DaemonServer::Start() {
@@ -88,7 +90,9 @@ absl::Status DaemonServer::Start() {
   // share the port instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&info_service_);
-  for (const RegisteredService& registered : services_) builder.RegisterService(registered.service);
+  for (const RegisteredService& registered : services_) {
+    if (registered.service != nullptr) builder.RegisterService(registered.service);
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(std::make_unique<RpcMetricsInterceptorFactory>(metrics_.get()));
   builder.experimental().SetInterceptorCreators(std::move(creators));

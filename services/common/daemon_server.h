@@ -45,8 +45,9 @@ class DaemonServer {
   // health name `health_name` (its full proto service name).
   void AddService(grpc::Service* service, std::string health_name, bool ready,
                   std::string detail);
-  // Declares a capability that is not a gRPC service (e.g. "scoring").
-  void AddCapability(std::string name, bool ready, std::string detail);
+  // Declares a capability that is not a gRPC service (e.g. "devices"). With
+  // `in_health`, `name` also gets a grpc.health.v1 entry that follows `ready`.
+  void AddCapability(std::string name, bool ready, std::string detail, bool in_health = false);
 
   // Binds and starts serving; writes the ready file. UNAVAILABLE when the
   // address cannot be bound, INVALID_ARGUMENT for bad TLS settings.
@@ -71,7 +72,7 @@ class DaemonServer {
   absl::Status WriteReadyFile() const;
 
   struct RegisteredService {
-    grpc::Service* service;
+    grpc::Service* service;  // null for a health-only capability
     std::string health_name;
     bool ready;
   };
