@@ -1,8 +1,8 @@
 #include "workers/worker_daemon.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "services/common/daemon_server.h"
 #include "workers/model/device_inventory.h"
 #include "workers/model/torch_info.h"
@@ -42,7 +42,7 @@ absl::Status RunWorkerDaemon(const WorkerRole& role, const WorkerOptions& option
   (*server)->AddCapability("devices", true, DescribeDevices(devices));
   (*server)->AddCapability("libtorch", true, DescribeTorch(torch));
   (*server)->AddCapability(absl::StrCat("cluedrop.", role.component), false, role.work_state,
-                          /*in_health=*/true);
+                           /*in_health=*/true);
   if (absl::Status status = (*server)->Start(); !status.ok()) return status;
   return (*server)->RunUntilShutdown(*shutdown);
 }

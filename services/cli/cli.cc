@@ -17,16 +17,15 @@ Command NotBuilt(std::string name, std::string summary, std::string issue) {
         return kExitOk;
       }
     }
-    std::cerr << "cluedrop " << command.name << ": not built yet (" << command.not_built
-              << ")" << std::endl;
+    std::cerr << "cluedrop " << command.name << ": not built yet (" << command.not_built << ")"
+              << std::endl;
     return kExitNotBuilt;
   };
   return command;
 }
 
 void PrintUsage(std::ostream& out) {
-  out << "cluedrop " << BuildVersion()
-      << ": clue-guided token dropout training as a service.\n\n"
+  out << "cluedrop " << BuildVersion() << ": clue-guided token dropout training as a service.\n\n"
       << "Usage: cluedrop <command> [flags]    (cluedrop <command> --help for its flags)\n\n"
       << "Commands:\n";
   for (const Command& command : AllCommands()) {
@@ -42,7 +41,8 @@ void PrintUsage(std::ostream& out) {
 
 std::vector<Command> AllCommands() {
   return {
-      NotBuilt("submit", "submit a job spec (YAML or JSON) to the coordinator", "Coordinator issue"),
+      NotBuilt("submit", "submit a job spec (YAML or JSON) to the coordinator",
+               "Coordinator issue"),
       NotBuilt("status", "show one job's state, progress and evaluation", "Coordinator issue"),
       NotBuilt("list", "list jobs", "Coordinator issue"),
       NotBuilt("watch", "follow a job's events and progress until it ends", "Coordinator issue"),

@@ -23,8 +23,7 @@ struct DaemonClientOptions {
 
 void RegisterDaemonClientFlags(FlagSet* flags, DaemonClientOptions* options) {
   options->channel.target = "127.0.0.1:50051";
-  flags->Add("address", &options->channel.target, "daemon host:port")
-      .Env("CLUEDROP_COORDINATOR");
+  flags->Add("address", &options->channel.target, "daemon host:port").Env("CLUEDROP_COORDINATOR");
   flags->Add("tls", &options->channel.use_tls, "connect with TLS");
   flags->Add("tls_ca_file", &options->channel.tls.ca_file, "PEM roots for --tls");
   flags->Add("timeout_ms", &options->timeout_ms, "deadline of the call, in ms");
@@ -71,14 +70,14 @@ int RunHealth(const std::vector<std::string>& args) {
   auto context = MakeClientContext(absl::Milliseconds(options.timeout_ms));
   grpc::Status status = stub->Check(context.get(), request, &response);
   if (!status.ok()) {
-    std::cerr << "cluedrop health: " << options.channel.target << ": "
-              << FromGrpcStatus(status) << std::endl;
+    std::cerr << "cluedrop health: " << options.channel.target << ": " << FromGrpcStatus(status)
+              << std::endl;
     return kExitFailure;
   }
   std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
             << std::endl;
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kExitOk
-                                                                               : kExitFailure;
+                                                                             : kExitFailure;
 }
 
 int RunInfo(const std::vector<std::string>& args) {

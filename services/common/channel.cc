@@ -14,11 +14,11 @@ namespace cluedrop {
 std::string RetryServiceConfig(const ChannelOptions& options) {
   // gRPC caps maxAttempts at 5; an empty name entry applies to all methods.
   const uint32_t attempts = std::clamp<uint32_t>(options.retry_max_attempts, 2, 5);
-  return absl::StrFormat(
-      R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":%d,)"
-      R"("initialBackoff":"%.3fs","maxBackoff":"%.3fs","backoffMultiplier":2,)"
-      R"("retryableStatusCodes":["UNAVAILABLE"]}}]})",
-      attempts, options.retry_initial_backoff_ms / 1000.0, options.retry_max_backoff_ms / 1000.0);
+  return absl::StrFormat(R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":%d,)"
+                         R"("initialBackoff":"%.3fs","maxBackoff":"%.3fs","backoffMultiplier":2,)"
+                         R"("retryableStatusCodes":["UNAVAILABLE"]}}]})",
+                         attempts, options.retry_initial_backoff_ms / 1000.0,
+                         options.retry_max_backoff_ms / 1000.0);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ChannelOptions& options) {

@@ -17,8 +17,8 @@ int RunDaemonMain(int argc, char** argv, FlagSet& flags,
     return 0;
   }
   if (!positional->empty()) {
-    std::cerr << program << ": unexpected argument '" << positional->front()
-              << "' (see --help)" << std::endl;
+    std::cerr << program << ": unexpected argument '" << positional->front() << "' (see --help)"
+              << std::endl;
     return 2;
   }
   // Leaked on purpose: the signal thread may touch it until the process ends.

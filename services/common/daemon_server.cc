@@ -66,8 +66,7 @@ void DaemonServer::AddService(grpc::Service* service, std::string health_name, b
   services_.push_back({service, std::move(health_name), ready});
 }
 
-void DaemonServer::AddCapability(std::string name, bool ready, std::string detail,
-                                 bool in_health) {
+void DaemonServer::AddCapability(std::string name, bool ready, std::string detail, bool in_health) {
   info_service_.SetCapability(name, ready, detail);
   if (in_health) services_.push_back({nullptr, std::move(name), ready});
 }
@@ -112,7 +111,8 @@ absl::Status DaemonServer::Start() {
   const std::string host = HostOf(options_.grpc_address);
   info_service_.SetAddresses(
       absl::StrCat(host, ":", grpc_port_),
-      metrics_port() == 0 ? "" : absl::StrCat(HostOf(options_.metrics_address), ":", metrics_port()));
+      metrics_port() == 0 ? ""
+                          : absl::StrCat(HostOf(options_.metrics_address), ":", metrics_port()));
   std::cerr << "cluedrop-" << component_ << ": serving gRPC on " << host << ":" << grpc_port_;
   if (metrics_port() != 0) std::cerr << ", metrics on :" << metrics_port() << "/metrics";
   std::cerr << std::endl;
@@ -153,7 +153,8 @@ absl::Status DaemonServer::RunUntilShutdown(const ShutdownController& shutdown) 
   // Every status (overall and per service) becomes NOT_SERVING and stays so.
   server_->GetHealthCheckService()->Shutdown();
   absl::SleepFor(absl::Milliseconds(options_.shutdown_drain_ms));
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(options_.shutdown_grace_ms)));
+  server_->Shutdown(
+      absl::ToChronoTime(absl::Now() + absl::Milliseconds(options_.shutdown_grace_ms)));
   server_->Wait();
   server_.reset();
   std::cerr << "cluedrop-" << component_ << ": stopped" << std::endl;

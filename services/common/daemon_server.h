@@ -43,8 +43,7 @@ class DaemonServer {
 
   // Registers `service` (not owned; must outlive this server) under the
   // health name `health_name` (its full proto service name).
-  void AddService(grpc::Service* service, std::string health_name, bool ready,
-                  std::string detail);
+  void AddService(grpc::Service* service, std::string health_name, bool ready, std::string detail);
   // Declares a capability that is not a gRPC service (e.g. "devices"). With
   // `in_health`, `name` also gets a grpc.health.v1 entry that follows `ready`.
   void AddCapability(std::string name, bool ready, std::string detail, bool in_health = false);

@@ -62,11 +62,10 @@ FlagSet& FlagSet::AddFlag(absl::string_view name, std::string help, std::string 
 }
 
 FlagSet& FlagSet::Add(absl::string_view name, std::string* value, std::string help) {
-  return AddFlag(name, std::move(help), *value, "string", false,
-                 [value](absl::string_view text) {
-                   *value = std::string(text);
-                   return absl::OkStatus();
-                 });
+  return AddFlag(name, std::move(help), *value, "string", false, [value](absl::string_view text) {
+    *value = std::string(text);
+    return absl::OkStatus();
+  });
 }
 
 FlagSet& FlagSet::Add(absl::string_view name, bool* value, std::string help) {
@@ -95,16 +94,16 @@ FlagSet& FlagSet::Add(absl::string_view name, uint64_t* value, std::string help)
 }
 
 FlagSet& FlagSet::Add(absl::string_view name, double* value, std::string help) {
-  return AddFlag(name, std::move(help), absl::StrCat(*value), "float", false,
-                 [value](absl::string_view text) -> absl::Status {
-                   double parsed;
-                   if (!absl::SimpleAtod(text, &parsed)) {
-                     return absl::InvalidArgumentError(
-                         absl::StrCat("expected a number, got '", text, "'"));
-                   }
-                   *value = parsed;
-                   return absl::OkStatus();
-                 });
+  return AddFlag(
+      name, std::move(help), absl::StrCat(*value), "float", false,
+      [value](absl::string_view text) -> absl::Status {
+        double parsed;
+        if (!absl::SimpleAtod(text, &parsed)) {
+          return absl::InvalidArgumentError(absl::StrCat("expected a number, got '", text, "'"));
+        }
+        *value = parsed;
+        return absl::OkStatus();
+      });
 }
 
 FlagSet& FlagSet::Add(absl::string_view name, std::vector<std::string>* value, std::string help) {

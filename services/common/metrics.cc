@@ -47,8 +47,8 @@ ProcessMetrics::ProcessMetrics(std::string component,
                       .Register(*registry_);
 }
 
-absl::StatusOr<std::unique_ptr<ProcessMetrics>> ProcessMetrics::Start(
-    std::string component, std::string metrics_address) {
+absl::StatusOr<std::unique_ptr<ProcessMetrics>> ProcessMetrics::Start(std::string component,
+                                                                      std::string metrics_address) {
   std::unique_ptr<ProcessMetrics> metrics(
       new ProcessMetrics(std::move(component), std::make_shared<prometheus::Registry>()));
   if (!metrics_address.empty()) {
@@ -86,8 +86,9 @@ void ProcessMetrics::RecordServerRpc(absl::string_view full_method, absl::string
              {"method", std::string(method)},
              {"code", std::string(code)}})
       .Increment();
-  rpc_latency_->Add({{"service", std::string(service)}, {"method", std::string(method)}},
-                    RpcLatencyBuckets())
+  rpc_latency_
+      ->Add({{"service", std::string(service)}, {"method", std::string(method)}},
+            RpcLatencyBuckets())
       .Observe(absl::ToDoubleSeconds(latency));
 }
 

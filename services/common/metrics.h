@@ -34,7 +34,7 @@ class ProcessMetrics {
   // `metrics_address` is empty, serves it at http://<address>/metrics.
   // Port 0 picks a free port (see port()). UNAVAILABLE if it cannot bind.
   static absl::StatusOr<std::unique_ptr<ProcessMetrics>> Start(std::string component,
-                                                                std::string metrics_address);
+                                                               std::string metrics_address);
 
   prometheus::Registry& registry() { return *registry_; }
   std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }

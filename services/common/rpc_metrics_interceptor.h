@@ -10,8 +10,7 @@
 
 namespace cluedrop {
 
-class RpcMetricsInterceptorFactory
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class RpcMetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   // `metrics` is not owned and must outlive the server.
   explicit RpcMetricsInterceptorFactory(ProcessMetrics* metrics) : metrics_(metrics) {}

@@ -28,7 +28,8 @@ DeviceInventory QueryDevices() {
     gpu.total_memory_bytes = props.totalGlobalMem;
     gpu.multiprocessors = props.multiProcessorCount;
     size_t free_bytes = 0, total_bytes = 0;
-    if (cudaSetDevice(i) == cudaSuccess && cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
+    if (cudaSetDevice(i) == cudaSuccess &&
+        cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
       gpu.free_memory_bytes = free_bytes;
     }
     inventory.gpus.push_back(gpu);

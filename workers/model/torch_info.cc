@@ -10,7 +10,8 @@ TorchInfo QueryTorch() {
   TorchInfo info;
   info.version = TORCH_VERSION;
   try {
-    info.cuda_devices = torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+    info.cuda_devices =
+        torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
   } catch (const std::exception&) {
     info.cuda_devices = 0;
   }

@@ -8,8 +8,8 @@
 namespace cluedrop {
 
 struct TorchInfo {
-  std::string version;  // e.g. "2.11.0"
-  int cuda_devices = 0;        // devices libtorch can use now
+  std::string version;   // e.g. "2.11.0"
+  int cuda_devices = 0;  // devices libtorch can use now
   int intra_op_threads = 0;
 };
 
