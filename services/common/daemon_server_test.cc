@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <future>
 
 #include "cluedrop/v1/job_service.grpc.pb.h"
@@ -155,6 +156,40 @@ TEST(DaemonServerTest, HalfConfiguredTlsIsInvalidArgument) {
   absl::Status status = (*server)->Start();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("tls_key_file"));
+}
+
+// A real TLS handshake: a self-signed certificate made with the openssl CLI
+// (installed by scripts/setup); a TLS client that trusts it gets SERVING,
+// a plaintext client gets nothing.
+TEST(DaemonServerTest, ServesOverTlsWhenGivenCertAndKey) {
+  const std::string dir = ::testing::TempDir() + "/cluedrop-tls";
+  const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  const std::string command =
+      "mkdir -p " + dir +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+      "/CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "openssl failed: " << command;
+  ServerOptions options = LoopbackOptions();
+  options.metrics_address = "";
+  options.tls.cert_file = cert;
+  options.tls.key_file = key;
+  auto server = DaemonServer::Create("coordinator", options);
+  ASSERT_TRUE(server.ok());
+  ASSERT_TRUE((*server)->Start().ok());
+  const std::string target = "127.0.0.1:" + std::to_string((*server)->grpc_port());
+
+  ChannelOptions secure{.target = target, .use_tls = true};
+  secure.tls.ca_file = cert;
+  auto tls_channel = MakeChannel(secure);
+  ASSERT_TRUE(tls_channel.ok()) << tls_channel.status();
+  auto tls_health = grpc::health::v1::Health::NewStub(*tls_channel);
+  EXPECT_EQ(Check(*tls_health, ""), HealthCheckResponse::SERVING);
+
+  auto plain_channel = MakeChannel({.target = target, .retry_max_attempts = 1});
+  ASSERT_TRUE(plain_channel.ok());
+  auto plain_health = grpc::health::v1::Health::NewStub(*plain_channel);
+  EXPECT_EQ(Check(*plain_health, ""), HealthCheckResponse::UNKNOWN);
 }
 
 TEST(DaemonServerTest, WritesReadyFileWithChosenPorts) {
