@@ -39,6 +39,13 @@ TEST(StatusAdapterTest, EveryCanonicalCodeKeepsItsMeaningBothWays) {
   }
 }
 
+TEST(StatusAdapterTest, NonCanonicalCodesBecomeUnknown) {
+  EXPECT_EQ(ToGrpcStatus(absl::Status(static_cast<absl::StatusCode>(42), "x")).error_code(),
+            grpc::StatusCode::UNKNOWN);
+  EXPECT_EQ(FromGrpcStatus(grpc::Status(static_cast<grpc::StatusCode>(42), "x")).code(),
+            absl::StatusCode::kUnknown);
+}
+
 TEST(StatusAdapterTest, AnnotatePrefixesContextAndKeepsCode) {
   absl::Status annotated = Annotate(absl::NotFoundError("no such file"), "corpus.paths[0]");
   EXPECT_EQ(annotated.code(), absl::StatusCode::kNotFound);
