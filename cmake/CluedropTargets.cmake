@@ -3,7 +3,8 @@
 #
 #   cluedrop_cc_library(NAME n SRCS a.cc [CUDA_SRCS k.cu] DEPS d... [TORCH])
 #   cluedrop_cc_binary(NAME n SRCS main.cc DEPS d... [OUTPUT_NAME o])
-#   cluedrop_cc_test(NAME n SRCS t_test.cc DEPS d... [LABELS l...])
+#   cluedrop_cc_test(NAME n SRCS t_test.cc DEPS d... [LABELS l...]
+#                    [TEST_PREFIX p.] [PROPERTIES prop value...])
 #
 # TORCH links libtorch publicly (the library's headers use torch types);
 # TORCH_PRIVATE links it without passing torch's include directories on.
@@ -58,13 +59,19 @@ function(cluedrop_cc_test)
   if(NOT CLUEDROP_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  # TEST_PREFIX is prepended to every discovered test name; PROPERTIES are
+  # extra ctest properties for them (e.g. ENVIRONMENT, FIXTURES_REQUIRED).
+  cmake_parse_arguments(ARG "" "NAME;TEST_PREFIX" "SRCS;DEPS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   _cluedrop_common_target_setup(${ARG_NAME})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
-  gtest_discover_tests(${ARG_NAME} DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT 60)
+  # gtest_discover_tests re-splits PROPERTIES three times on the way to
+  # set_tests_properties, so a LABELS list needs its ';' escaped three
+  # levels deep (7 backslashes) to stay one value (checked with CMake 3.25).
+  string(REPLACE ";" "\\\\\\\\\\\\\\;" labels "unit;${ARG_LABELS}")
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_MODE PRE_TEST TEST_PREFIX "${ARG_TEST_PREFIX}"
+    PROPERTIES TIMEOUT 60 ${ARG_PROPERTIES} LABELS "${labels}")
 endfunction()
 
 # cluedrop_proto_library(NAME n PROTOS cluedrop/v1/a.proto ... [GRPC])

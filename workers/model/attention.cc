@@ -1,0 +1,82 @@
+#include "workers/model/attention.h"
+
+#include <limits>
+
+namespace cluedrop::model {
+namespace {
+
+torch::Tensor ExplicitMask(const AttentionMaskSpec& spec, int64_t tq, int64_t tk,
+                           const torch::Device& device);
+
+torch::Tensor RepeatKv(const torch::Tensor& x, int64_t heads) {
+  const int64_t kv = x.size(1);
+  if (kv == heads) return x;
+  return x.repeat_interleave(heads / kv, /*dim=*/1);
+}
+
+// Scaled (and soft-capped) scores plus mask, in float32.
+torch::Tensor MaskedScores(const torch::Tensor& q, const torch::Tensor& k, double scale,
+                           std::optional<double> softcap, const AttentionMaskSpec& spec) {
+  torch::Tensor keys = RepeatKv(k, q.size(1));
+  torch::Tensor scores = torch::matmul(q, keys.transpose(-1, -2)) * scale;
+  if (softcap) scores = torch::tanh(scores / *softcap) * *softcap;
+  scores = scores.to(torch::kFloat);
+  torch::Tensor mask = ExplicitMask(spec, q.size(2), k.size(2), q.device());
+  return scores.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity());
+}
+
+}  // namespace
+
+torch::Tensor BuildAttentionMask(const AttentionMaskSpec& spec, int64_t tq, int64_t tk,
+                                 const torch::Device& device) {
+  const bool padded = spec.key_valid.defined();
+  if (!padded && !spec.sliding_window && spec.query_offset == 0 && tq == tk) return {};
+  if (!padded && !spec.sliding_window && tq == 1) return {};
+  return ExplicitMask(spec, tq, tk, device);
+}
+
+namespace {
+
+// The mask as a tensor, even where plain causal attention would do.
+torch::Tensor ExplicitMask(const AttentionMaskSpec& spec, int64_t tq, int64_t tk,
+                           const torch::Device& device) {
+  const bool padded = spec.key_valid.defined();
+  auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device);
+  torch::Tensor q_slot = torch::arange(spec.query_offset, spec.query_offset + tq, long_opts).unsqueeze(1);
+  torch::Tensor k_slot = torch::arange(0, tk, long_opts).unsqueeze(0);
+  torch::Tensor allowed = k_slot <= q_slot;  // [Tq, Tk]
+  if (spec.sliding_window) allowed = allowed.logical_and((q_slot - k_slot) < *spec.sliding_window);
+  allowed = allowed.unsqueeze(0).unsqueeze(0);  // [1, 1, Tq, Tk]
+  if (padded) {
+    torch::Tensor valid = spec.key_valid.to(device, torch::kBool).unsqueeze(1).unsqueeze(1);
+    allowed = allowed.logical_and(valid);  // [B, 1, Tq, Tk]
+    // A query with nothing to attend to (a pad slot before any real token)
+    // keeps its own slot so that softmax stays finite.
+    allowed = allowed.logical_or((k_slot == q_slot).unsqueeze(0).unsqueeze(0));
+  }
+  return allowed;
+}
+
+}  // namespace
+
+torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     double scale, std::optional<double> softcap, const AttentionMaskSpec& spec) {
+  if (softcap) {
+    torch::Tensor probs = torch::softmax(MaskedScores(q, k, scale, softcap, spec), -1);
+    return torch::matmul(probs.to(q.scalar_type()), RepeatKv(v, q.size(1)));
+  }
+  const int64_t tq = q.size(2), tk = k.size(2);
+  torch::Tensor mask = BuildAttentionMask(spec, tq, tk, q.device());
+  const bool causal = !mask.defined() && tq == tk && spec.query_offset == 0 && tq > 1;
+  const bool gqa = k.size(1) != q.size(1);
+  std::optional<torch::Tensor> attn_mask;
+  if (mask.defined()) attn_mask = mask;
+  return at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, causal, scale, gqa);
+}
+
+torch::Tensor AttentionProbabilities(const LayerAttention& a) {
+  return torch::softmax(
+      MaskedScores(a.query.to(torch::kFloat), a.key.to(torch::kFloat), a.scale, a.softcap, a.mask), -1);
+}
+
+}  // namespace cluedrop::model

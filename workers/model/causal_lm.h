@@ -1,0 +1,111 @@
+// A causal language model of one of the supported families, as a
+// torch::nn::Module whose parameter names are the Hugging Face checkpoint
+// names. Create with CreateCausalLM (random init, e.g. for pretraining from
+// a config) or LoadCausalLM (model_loader.h).
+//
+// Example:
+//   auto model = CreateCausalLM(config);
+//   ForwardOptions options;
+//   options.attention_mask = mask;  // [B, T], 1 = real token
+//   torch::Tensor logits = (*model)->Forward(input_ids, options);  // [B, T, V]
+//
+// Not thread-safe: one forward at a time per model instance.
+#ifndef CLUEDROP_WORKERS_MODEL_CAUSAL_LM_H_
+#define CLUEDROP_WORKERS_MODEL_CAUSAL_LM_H_
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "workers/model/attention.h"
+#include "workers/model/kv_cache.h"
+#include "workers/model/model_config.h"
+
+namespace cluedrop::model {
+
+struct ForwardOptions {
+  // [B, T] (1 = real token, 0 = padding; left or right padding). Undefined:
+  // every token is real.
+  torch::Tensor attention_mask;
+  // [B, T] position ids. Undefined: cumsum(attention_mask) - 1 (clamped at
+  // 0), continuing from the cache's positions.
+  torch::Tensor position_ids;
+  // Incremental decoding: keys/values of earlier steps; this step's are appended.
+  KvCache* cache = nullptr;
+  // Sees every layer's post-RoPE queries and keys (the scorer's hook).
+  AttentionObserver* observer = nullptr;
+  // Logits for the last slot only ([B, 1, V]), for generation.
+  bool last_token_only = false;
+  // Skip the output head (the scorer needs only the observer): returns the
+  // final hidden states [B, T, hidden] instead of logits.
+  bool skip_lm_head = false;
+};
+
+// Where the layers live: layer i on layer_devices[i]; embeddings on the
+// first layer's device, final norm and head on the last one's.
+struct DeviceMap {
+  std::vector<torch::Device> layer_devices;
+  // Splits `num_layers` into contiguous, equal-as-possible blocks over `devices`.
+  static DeviceMap Even(int64_t num_layers, const std::vector<torch::Device>& devices);
+};
+
+class CausalLM : public torch::nn::Module {
+ public:
+  explicit CausalLM(ModelConfig config);
+
+  // Logits [B, T, V] (float in the model's dtype), see ForwardOptions.
+  virtual torch::Tensor Forward(const torch::Tensor& input_ids, const ForwardOptions& options) = 0;
+
+  const ModelConfig& config() const { return config_; }
+
+  // Base-model tensors under their Hugging Face names: no LoRA matrices, no
+  // tied output head (transformers re-ties it).
+  std::vector<std::pair<std::string, torch::Tensor>> HfTensors();
+  // LoRA tensors under PEFT names ("base_model.model.<module>.lora_A.weight").
+  std::vector<std::pair<std::string, torch::Tensor>> PeftTensors();
+
+  // Adds LoRA to every linear layer whose attribute name is in `targets`
+  // (e.g. q_proj, v_proj; GPT-2: c_attn, c_proj, c_fc). Returns the number of
+  // layers adapted; INVALID_ARGUMENT when a target matches nothing.
+  StatusOr<int64_t> EnableLora(const std::vector<std::string>& targets, int64_t rank, double alpha);
+
+  // Moves layers to the devices of `map` (and converts to `dtype`).
+  virtual Status Place(const DeviceMap& map, torch::ScalarType dtype) = 0;
+  // The device of input ids / the device logits come back on.
+  torch::Device input_device() const { return input_device_; }
+  torch::Device output_device() const { return output_device_; }
+  torch::ScalarType dtype() const { return dtype_; }
+
+ protected:
+  // Shared forward prologue: validity mask, position ids and mask spec.
+  struct Prologue {
+    torch::Tensor valid;         // [B, T] bool
+    torch::Tensor position_ids;  // [B, T] long
+    AttentionMaskSpec spec;      // sliding window left unset
+    torch::Tensor next_position; // [B]
+  };
+  Prologue Prepare(const torch::Tensor& input_ids, const ForwardOptions& options) const;
+  // Records the step in the cache (after all layers ran).
+  static void FinishStep(const ForwardOptions& options, const Prologue& prologue);
+
+  ModelConfig config_;
+  torch::Device input_device_ = torch::kCPU;
+  torch::Device output_device_ = torch::kCPU;
+  torch::ScalarType dtype_ = torch::kFloat;
+};
+
+// A randomly initialised model for `config` on the CPU in float32.
+StatusOr<std::shared_ptr<CausalLM>> CreateCausalLM(const ModelConfig& config);
+
+// Parses "float32" / "bf16" / "bfloat16" / "float16" / "fp16".
+StatusOr<torch::ScalarType> ParseTorchDtype(const std::string& name);
+// Parses "cpu", "cuda", "cuda:1".
+StatusOr<torch::Device> ParseTorchDevice(const std::string& name);
+
+}  // namespace cluedrop::model
+
+#endif  // CLUEDROP_WORKERS_MODEL_CAUSAL_LM_H_

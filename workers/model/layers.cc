@@ -1,0 +1,74 @@
+#include "workers/model/layers.h"
+
+#include <cmath>
+
+namespace cluedrop::model {
+
+namespace F = torch::nn::functional;
+
+namespace {
+thread_local bool skip_init = false;
+}  // namespace
+
+ScopedSkipInit::ScopedSkipInit() : previous_(skip_init) { skip_init = true; }
+ScopedSkipInit::~ScopedSkipInit() { skip_init = previous_; }
+
+Linear::Linear(int64_t in, int64_t out, bool with_bias, bool transposed) : transposed_(transposed) {
+  weight = register_parameter("weight", transposed ? torch::empty({in, out}) : torch::empty({out, in}));
+  if (!skip_init) torch::nn::init::normal_(weight, 0.0, 0.02);
+  if (with_bias) bias = register_parameter("bias", skip_init ? torch::empty({out}) : torch::zeros({out}));
+}
+
+torch::Tensor Linear::forward(const torch::Tensor& x) {
+  torch::Tensor y = transposed_ ? torch::matmul(x, weight) : F::linear(x, weight);
+  if (bias.defined()) y = y + bias;
+  if (lora_a_.defined()) y = y + lora_scaling_ * F::linear(F::linear(x, lora_a_), lora_b_);
+  return y;
+}
+
+void Linear::EnableLora(int64_t rank, double alpha) {
+  const int64_t in = transposed_ ? weight.size(0) : weight.size(1);
+  const int64_t out = transposed_ ? weight.size(1) : weight.size(0);
+  auto options = weight.options();
+  lora_a_ = register_parameter("lora_A", torch::empty({rank, in}, options));
+  torch::nn::init::kaiming_uniform_(lora_a_, std::sqrt(5.0));
+  lora_b_ = register_parameter("lora_B", torch::zeros({out, rank}, options));
+  lora_alpha_ = alpha;
+  lora_scaling_ = alpha / static_cast<double>(rank);
+}
+
+RmsNorm::RmsNorm(int64_t dim, double eps, bool gemma_style) : eps_(eps), gemma_(gemma_style) {
+  weight = register_parameter("weight", gemma_style ? torch::zeros({dim}) : torch::ones({dim}));
+}
+
+torch::Tensor RmsNorm::forward(const torch::Tensor& x) {
+  torch::Tensor h = x.to(torch::kFloat);
+  h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+  if (gemma_) return (h * (1.0 + weight.to(torch::kFloat))).to(x.scalar_type());
+  return weight * h.to(x.scalar_type());
+}
+
+LayerNorm::LayerNorm(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({dim}));
+  bias = register_parameter("bias", torch::zeros({dim}));
+}
+
+torch::Tensor LayerNorm::forward(const torch::Tensor& x) {
+  return torch::layer_norm(x, {x.size(-1)}, weight, bias, eps_);
+}
+
+Embedding::Embedding(int64_t num, int64_t dim) {
+  weight = register_parameter("weight", torch::empty({num, dim}));
+  if (!skip_init) torch::nn::init::normal_(weight, 0.0, 0.02);
+}
+
+torch::Tensor Embedding::forward(const torch::Tensor& ids) { return F::embedding(ids, weight); }
+
+torch::Tensor Activation(const std::string& name, const torch::Tensor& x) {
+  if (name == "silu") return F::silu(x);
+  if (name == "gelu") return torch::gelu(x);
+  // gelu_pytorch_tanh, gelu_new and gelu_fast are the tanh approximation.
+  return torch::gelu(x, "tanh");
+}
+
+}  // namespace cluedrop::model
