@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "services/common/build_info.h"
+#include "services/common/flags.h"
 
 namespace cluedrop::cli {
 namespace {
@@ -39,6 +40,23 @@ void PrintUsage(std::ostream& out) {
 
 }  // namespace
 
+std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::string>& args) {
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) {
+    std::cerr << "cluedrop: " << positional.status().message() << std::endl;
+    return kExitUsage;
+  }
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return kExitOk;
+  }
+  if (!positional->empty()) {
+    std::cerr << "cluedrop: unexpected argument '" << positional->front() << "'" << std::endl;
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
 std::vector<Command> AllCommands() {
   return {
       NotBuilt("submit", "submit a job spec (YAML or JSON) to the coordinator",
@@ -51,9 +69,8 @@ std::vector<Command> AllCommands() {
       NotBuilt("augment", "produce token-dropout augmentations from scores", "Trainer issue"),
       NotBuilt("train", "run a training job (--local: in-process)", "Trainer issue"),
       NotBuilt("eval", "QA exact match / F1 of a model on tagged biographies", "Trainer issue"),
-      NotBuilt("tokenize", "tokenize text with a tokenizer.json", "Model runtime issue"),
-      NotBuilt("generate", "greedy generation with a Hugging Face checkpoint",
-               "Model runtime issue"),
+      {"tokenize", "tokenize text with a tokenizer.json", "", RunTokenize},
+      {"generate", "greedy generation with a Hugging Face checkpoint", "", RunGenerate},
       NotBuilt("demo", "run the embedded demo experiment end to end", "Demo issue"),
       {"health", "check a daemon's grpc.health.v1 status", "", RunHealth},
       {"info", "print a daemon's DaemonInfo (component, version, capabilities)", "", RunInfo},

@@ -9,8 +9,13 @@
 
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
+
+namespace cluedrop {
+class FlagSet;
+}  // namespace cluedrop
 
 namespace cluedrop::cli {
 
@@ -38,6 +43,15 @@ int RunCli(int argc, char** argv);
 int RunHealth(const std::vector<std::string>& args);
 int RunInfo(const std::vector<std::string>& args);
 int RunDevices(const std::vector<std::string>& args);
+
+// Subcommands that use the model runtime (defined in model_commands.cc).
+int RunTokenize(const std::vector<std::string>& args);
+int RunGenerate(const std::vector<std::string>& args);  // generate_command.cc
+
+// Parses a subcommand's flags. Returns the exit code when the command should
+// stop now (--help printed: 0; bad flag or stray argument: 2, message on
+// stderr), nullopt to go on.
+std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::string>& args);
 
 }  // namespace cluedrop::cli
 

@@ -29,24 +29,6 @@ void RegisterDaemonClientFlags(FlagSet* flags, DaemonClientOptions* options) {
   flags->Add("timeout_ms", &options->timeout_ms, "deadline of the call, in ms");
 }
 
-// Parses flags; returns an exit code when the command should stop now.
-std::optional<int> ParseOrExit(FlagSet& flags, const std::vector<std::string>& args) {
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) {
-    std::cerr << "cluedrop: " << positional.status().message() << std::endl;
-    return kExitUsage;
-  }
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    return kExitOk;
-  }
-  if (!positional->empty()) {
-    std::cerr << "cluedrop: unexpected argument '" << positional->front() << "'" << std::endl;
-    return kExitUsage;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 int RunHealth(const std::vector<std::string>& args) {
@@ -56,7 +38,7 @@ int RunHealth(const std::vector<std::string>& args) {
                 "asks a daemon's grpc.health.v1 service; exits 0 when SERVING, 1 otherwise.");
   RegisterDaemonClientFlags(&flags, &options);
   flags.Add("service", &service, "service name to check (empty: the whole process)");
-  if (std::optional<int> exit = ParseOrExit(flags, args)) return *exit;
+  if (std::optional<int> exit = ParseFlagsOrExit(flags, args)) return *exit;
 
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options.channel);
   if (!channel.ok()) {
@@ -84,7 +66,7 @@ int RunInfo(const std::vector<std::string>& args) {
   DaemonClientOptions options;
   FlagSet flags("cluedrop info", "prints a daemon's DaemonInfo as JSON.");
   RegisterDaemonClientFlags(&flags, &options);
-  if (std::optional<int> exit = ParseOrExit(flags, args)) return *exit;
+  if (std::optional<int> exit = ParseFlagsOrExit(flags, args)) return *exit;
 
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options.channel);
   if (!channel.ok()) {
@@ -112,7 +94,7 @@ int RunInfo(const std::vector<std::string>& args) {
 
 int RunDevices(const std::vector<std::string>& args) {
   FlagSet flags("cluedrop devices", "lists the GPUs this machine's CUDA runtime sees.");
-  if (std::optional<int> exit = ParseOrExit(flags, args)) return *exit;
+  if (std::optional<int> exit = ParseFlagsOrExit(flags, args)) return *exit;
   std::cout << DescribeDevices(QueryDevices()) << std::endl;
   return kExitOk;
 }

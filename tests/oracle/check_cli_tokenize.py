@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Runs `cluedrop tokenize` on the oracle tokenizer fixtures and compares its JSON
+with expected.json (written by make_tokenizer_fixtures.py from `tokenizers`).
+
+Usage: check_cli_tokenize.py --cli PATH/cluedrop --fixtures DIR/oracle/tokenizers
+Exit code 0 when every checked text matches, 1 otherwise.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+
+def run(cli, *args):
+    return subprocess.run([cli, "tokenize", *args], capture_output=True, text=True, timeout=60)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cli", required=True)
+    parser.add_argument("--fixtures", required=True)
+    args = parser.parse_args()
+    manifest_path = os.path.join(args.fixtures, "manifest.json")
+    if not os.path.exists(manifest_path):
+        sys.exit(f"FAIL: {manifest_path} missing (run oracle.tokenizer_fixtures first)")
+    names = json.load(open(manifest_path))["tokenizers"]
+    failures = checked = 0
+    for name in names:
+        d = os.path.join(args.fixtures, name)
+        expected = json.load(open(os.path.join(d, "expected.json"), encoding="utf-8"))
+        # A handful of texts per tokenizer; NUL cannot go through argv.
+        cases = [c for c in expected["cases"] if "\x00" not in c["text"]][:12]
+        for case in cases:
+            for special, key in ((True, "with_special"), (False, "without_special")):
+                flags = ["--tokenizer", d, "--text=" + case["text"]]
+                if not special:
+                    flags.append("--no-special")
+                proc = run(args.cli, *flags)
+                checked += 1
+                if proc.returncode != 0:
+                    failures += 1
+                    print(f"FAIL {name} {case['text']!r}: exit {proc.returncode}: {proc.stderr}")
+                    continue
+                got = json.loads(proc.stdout)
+                want = case[key]
+                if list(got) != ["ids", "tokens", "offsets", "special"] or got != want:
+                    failures += 1
+                    print(f"FAIL {name} {case['text']!r} ({key}):\n  got  {got}\n  want {want}")
+    # A bad tokenizer directory: message on stderr, exit code 1.
+    proc = run(args.cli, "--tokenizer", "/nonexistent/tokenizer/dir", "--text", "x")
+    if proc.returncode != 1 or "/nonexistent/tokenizer/dir" not in proc.stderr:
+        failures += 1
+        print(f"FAIL bad dir: exit {proc.returncode}, stderr {proc.stderr!r}")
+    proc = run(args.cli, "--text", "x")
+    if proc.returncode != 2 or "--tokenizer" not in proc.stderr:
+        failures += 1
+        print(f"FAIL missing --tokenizer: exit {proc.returncode}, stderr {proc.stderr!r}")
+    if failures:
+        print(f"FAIL: {failures} of {checked + 2} checks failed")
+        return 1
+    print(f"PASS: cluedrop tokenize matched tokenizers on {checked} encodings of "
+          f"{len(names)} tokenizers")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
