@@ -30,8 +30,9 @@ def main():
     for name in names:
         d = os.path.join(args.fixtures, name)
         expected = json.load(open(os.path.join(d, "expected.json"), encoding="utf-8"))
-        # A handful of texts per tokenizer; NUL cannot go through argv.
-        cases = [c for c in expected["cases"] if "\x00" not in c["text"]][:12]
+        # A few texts per tokenizer (each run loads libtorch, ~0.5 s; the
+        # tokenizer gtest compares all 1,410 texts); NUL cannot go through argv.
+        cases = [c for c in expected["cases"] if "\x00" not in c["text"]][:4]
         for case in cases:
             for special, key in ((True, "with_special"), (False, "without_special")):
                 flags = ["--tokenizer", d, "--text=" + case["text"]]
