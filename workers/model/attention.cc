@@ -5,9 +5,6 @@
 namespace cluedrop::model {
 namespace {
 
-torch::Tensor ExplicitMask(const AttentionMaskSpec& spec, int64_t tq, int64_t tk,
-                           const torch::Device& device);
-
 torch::Tensor RepeatKv(const torch::Tensor& x, int64_t heads) {
   const int64_t kv = x.size(1);
   if (kv == heads) return x;
@@ -21,7 +18,7 @@ torch::Tensor MaskedScores(const torch::Tensor& q, const torch::Tensor& k, doubl
   torch::Tensor scores = torch::matmul(q, keys.transpose(-1, -2)) * scale;
   if (softcap) scores = torch::tanh(scores / *softcap) * *softcap;
   scores = scores.to(torch::kFloat);
-  torch::Tensor mask = ExplicitMask(spec, q.size(2), k.size(2), q.device());
+  torch::Tensor mask = AttentionMaskBlock(spec, 0, q.size(2), 0, k.size(2), q.device());
   return scores.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity());
 }
 
@@ -32,23 +29,22 @@ torch::Tensor BuildAttentionMask(const AttentionMaskSpec& spec, int64_t tq, int6
   const bool padded = spec.key_valid.defined();
   if (!padded && !spec.sliding_window && spec.query_offset == 0 && tq == tk) return {};
   if (!padded && !spec.sliding_window && tq == 1) return {};
-  return ExplicitMask(spec, tq, tk, device);
+  return AttentionMaskBlock(spec, 0, tq, 0, tk, device);
 }
 
-namespace {
-
-// The mask as a tensor, even where plain causal attention would do.
-torch::Tensor ExplicitMask(const AttentionMaskSpec& spec, int64_t tq, int64_t tk,
-                           const torch::Device& device) {
+torch::Tensor AttentionMaskBlock(const AttentionMaskSpec& spec, int64_t q_begin, int64_t q_end,
+                                 int64_t k_begin, int64_t k_end, const torch::Device& device) {
   const bool padded = spec.key_valid.defined();
   auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device);
-  torch::Tensor q_slot = torch::arange(spec.query_offset, spec.query_offset + tq, long_opts).unsqueeze(1);
-  torch::Tensor k_slot = torch::arange(0, tk, long_opts).unsqueeze(0);
+  torch::Tensor q_slot =
+      torch::arange(spec.query_offset + q_begin, spec.query_offset + q_end, long_opts).unsqueeze(1);
+  torch::Tensor k_slot = torch::arange(k_begin, k_end, long_opts).unsqueeze(0);
   torch::Tensor allowed = k_slot <= q_slot;  // [Tq, Tk]
   if (spec.sliding_window) allowed = allowed.logical_and((q_slot - k_slot) < *spec.sliding_window);
   allowed = allowed.unsqueeze(0).unsqueeze(0);  // [1, 1, Tq, Tk]
   if (padded) {
-    torch::Tensor valid = spec.key_valid.to(device, torch::kBool).unsqueeze(1).unsqueeze(1);
+    torch::Tensor valid = spec.key_valid.narrow(1, k_begin, k_end - k_begin)
+                              .to(device, torch::kBool).unsqueeze(1).unsqueeze(1);
     allowed = allowed.logical_and(valid);  // [B, 1, Tq, Tk]
     // A query with nothing to attend to (a pad slot before any real token)
     // keeps its own slot so that softmax stays finite.
@@ -56,8 +52,6 @@ torch::Tensor ExplicitMask(const AttentionMaskSpec& spec, int64_t tq, int64_t tk
   }
   return allowed;
 }
-
-}  // namespace
 
 torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      double scale, std::optional<double> softcap, const AttentionMaskSpec& spec) {

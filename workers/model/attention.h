@@ -48,6 +48,14 @@ class AttentionObserver {
 torch::Tensor BuildAttentionMask(const AttentionMaskSpec& spec, int64_t tq, int64_t tk,
                                  const torch::Device& device);
 
+// The same mask for one block of it: query rows [q_begin, q_end) of the
+// layer's queries (slots query_offset + row) against key slots
+// [k_begin, k_end). Always a tensor, [B or 1, 1, q_end - q_begin,
+// k_end - k_begin] bool. The scorer's tiles use it so that they see exactly
+// the model's rules without building the whole [Tq, Tk] mask.
+torch::Tensor AttentionMaskBlock(const AttentionMaskSpec& spec, int64_t q_begin, int64_t q_end,
+                                 int64_t k_begin, int64_t k_end, const torch::Device& device);
+
 // softmax(...) @ v for q [B,H,Tq,D], k/v [B,KV,Tk,D]. Uses scaled dot product
 // attention (flash / memory-efficient kernels) unless soft-capping needs the
 // explicit path.

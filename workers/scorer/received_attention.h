@@ -1,0 +1,84 @@
+// Attention received per key position (docs/design.md section 1), collected
+// from a model's forward through the AttentionObserver hook:
+//
+//   received(j) = 1/(L*H) * sum_{l,h} 1/(T-j) * sum_{i=j..T-1} A[l,h,i,j]
+//
+// where T is the number of real tokens of a row and i, j range over its real
+// tokens (padding, left or right, is neither a query nor a key). With
+// include_self = false the inner sum starts at i = j+1 and divides by T-j-1.
+//
+// This is the portable tiled path (CPU, or any device torch runs on): per
+// observed layer, tiles of `tile` query rows against the keys they can see,
+// scores (soft-capped, masked exactly as the model masks them: causal by
+// slot, key padding, sliding window), the row log-sum-exp, p = exp(s - lse),
+// and column sums over the tile's real query rows and all heads, accumulated
+// in float32 into [B, T]. Grouped-query attention multiplies each key head
+// with its group of query heads without repeating keys. The largest
+// temporary is [B, H, tile, T]; nothing of size [H, T, T] is ever built. The
+// fused CUDA kernel is a separate, later file with the same contract.
+//
+// Example:
+//   ReceivedAttentionAccumulator acc({.include_self = true});
+//   ForwardOptions forward;
+//   forward.attention_mask = mask;      // [B, T], 1 = real token
+//   forward.observer = &acc;
+//   forward.skip_lm_head = true;
+//   model->Forward(ids, forward);
+//   torch::Tensor received = acc.Result();  // [B, T] float32, NaN at padding
+//
+// Not thread-safe; one forward at a time. OnLayer throws c10::Error on
+// inputs it cannot score (KV-cache forwards, inconsistent shapes); run the
+// forward inside model::TorchCall.
+#ifndef CLUEDROP_WORKERS_SCORER_RECEIVED_ATTENTION_H_
+#define CLUEDROP_WORKERS_SCORER_RECEIVED_ATTENTION_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <set>
+
+#include "workers/model/attention.h"
+
+namespace cluedrop::scorer {
+
+struct ReceivedAttentionOptions {
+  // Count the query i == j (the token attending to itself).
+  bool include_self = true;
+  // Layer indices (LayerAttention::layer, 0-based) to average over; empty =
+  // every layer the forward reports.
+  std::set<int64_t> layers;
+  // Query rows per tile (> 0). Peak temporary memory is about
+  // 3 * B * H * tile * T * 4 bytes.
+  int64_t tile = 128;
+};
+
+class ReceivedAttentionAccumulator : public model::AttentionObserver {
+ public:
+  explicit ReceivedAttentionAccumulator(ReceivedAttentionOptions options);
+
+  // Adds one layer's column sums (skipped when the layer is not selected).
+  // Requires a cache-free forward: queries and keys cover the same slots.
+  void OnLayer(const model::LayerAttention& attention) override;
+
+  // received[b][slot] as a [B, T] float32 tensor on the device of the first
+  // observed layer: the formula above at real slots; NaN at padding and at a
+  // key with no eligible query (without include_self: the last real token of
+  // a row, which downstream ranks last). Throws when no layer was observed.
+  torch::Tensor Result() const;
+
+  // Forgets everything observed (to reuse the accumulator for another batch).
+  void Reset();
+
+  // Number of layers added so far.
+  int64_t layers_used() const { return layers_used_; }
+
+ private:
+  ReceivedAttentionOptions options_;
+  torch::Tensor sum_;    // [B, T] float32: sum over layers of (column sum / H)
+  torch::Tensor valid_;  // [B, T] bool, real slots
+  int64_t layers_used_ = 0;
+};
+
+}  // namespace cluedrop::scorer
+
+#endif  // CLUEDROP_WORKERS_SCORER_RECEIVED_ATTENTION_H_
