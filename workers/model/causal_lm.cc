@@ -6,6 +6,7 @@
 #include "workers/model/decoder_lm.h"
 #include "workers/model/gpt2_lm.h"
 #include "workers/model/layers.h"
+#include "workers/model/torch_status.h"
 
 namespace cluedrop::model {
 
@@ -18,7 +19,26 @@ DeviceMap DeviceMap::Even(int64_t num_layers, const std::vector<torch::Device>& 
   return map;
 }
 
-CausalLM::CausalLM(ModelConfig config) : config_(std::move(config)) {}
+CausalLM::CausalLM(ModelConfig config) : config_(std::move(config)) {
+  layer_devices_.assign(config_.num_layers, torch::Device(torch::kCPU));
+}
+
+Status CausalLM::Place(const DeviceMap& map, torch::ScalarType dtype) {
+  if (static_cast<int64_t>(map.layer_devices.size()) != config_.num_layers) {
+    return InvalidArgumentError("device map: has " + std::to_string(map.layer_devices.size()) +
+                                " layer devices for " + std::to_string(config_.num_layers) + " layers");
+  }
+  return TorchCall("placing the model", [&] {
+    const torch::Device first = map.layer_devices.front(), last = map.layer_devices.back();
+    for (auto& m : input_modules_) m->to(first, dtype);
+    for (int64_t i = 0; i < config_.num_layers; ++i) layer_modules_[i]->to(map.layer_devices[i], dtype);
+    for (auto& m : output_modules_) m->to(last, dtype);
+    layer_devices_ = map.layer_devices;
+    input_device_ = first;
+    output_device_ = last;
+    dtype_ = dtype;
+  });
+}
 
 CausalLM::Prologue CausalLM::Prepare(const torch::Tensor& input_ids,
                                      const ForwardOptions& options) const {

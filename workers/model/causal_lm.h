@@ -74,7 +74,7 @@ class CausalLM : public torch::nn::Module {
   StatusOr<int64_t> EnableLora(const std::vector<std::string>& targets, int64_t rank, double alpha);
 
   // Moves layers to the devices of `map` (and converts to `dtype`).
-  virtual Status Place(const DeviceMap& map, torch::ScalarType dtype) = 0;
+  Status Place(const DeviceMap& map, torch::ScalarType dtype);
   // The device of input ids / the device logits come back on.
   torch::Device input_device() const { return input_device_; }
   torch::Device output_device() const { return output_device_; }
@@ -91,6 +91,12 @@ class CausalLM : public torch::nn::Module {
   Prologue Prepare(const torch::Tensor& input_ids, const ForwardOptions& options) const;
   // Records the step in the cache (after all layers ran).
   static void FinishStep(const ForwardOptions& options, const Prologue& prologue);
+
+  // Set by each family's constructor: what Place puts on the first layer's
+  // device (embeddings), on each layer's, and on the last layer's (final
+  // norm, untied head).
+  std::vector<std::shared_ptr<torch::nn::Module>> input_modules_, layer_modules_, output_modules_;
+  std::vector<torch::Device> layer_devices_;
 
   ModelConfig config_;
   torch::Device input_device_ = torch::kCPU;

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <map>
 
-#include "workers/model/torch_status.h"
 
 namespace cluedrop::model {
 
@@ -85,6 +84,7 @@ DecoderLM::DecoderLM(ModelConfig config) : CausalLM(std::move(config)) {
   auto list = body->register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_layers; ++i) {
     layers_.push_back(std::make_shared<DecoderLayer>(c, i));
+    layer_modules_.push_back(layers_.back());
     list->push_back(layers_.back());
   }
   norm_ = body->register_module(
@@ -92,26 +92,10 @@ DecoderLM::DecoderLM(ModelConfig config) : CausalLM(std::move(config)) {
   if (!c.tie_word_embeddings) {
     lm_head_ = register_module("lm_head", std::make_shared<Linear>(c.hidden_size, c.vocab_size, false));
   }
-  layer_devices_.assign(c.num_layers, torch::Device(torch::kCPU));
+  input_modules_ = {embed_tokens_};
+  output_modules_ = {norm_};
+  if (lm_head_) output_modules_.push_back(lm_head_);
   inv_freq_ = RopeInverseFrequencies(c);
-}
-
-Status DecoderLM::Place(const DeviceMap& map, torch::ScalarType dtype) {
-  if (static_cast<int64_t>(map.layer_devices.size()) != config_.num_layers) {
-    return InvalidArgumentError("device map: has " + std::to_string(map.layer_devices.size()) +
-                                " layer devices for " + std::to_string(config_.num_layers) + " layers");
-  }
-  return TorchCall("placing the model", [&] {
-    const torch::Device first = map.layer_devices.front(), last = map.layer_devices.back();
-    embed_tokens_->to(first, dtype);
-    for (int64_t i = 0; i < config_.num_layers; ++i) layers_[i]->to(map.layer_devices[i], dtype);
-    norm_->to(last, dtype);
-    if (lm_head_) lm_head_->to(last, dtype);
-    layer_devices_ = map.layer_devices;
-    input_device_ = first;
-    output_device_ = last;
-    dtype_ = dtype;
-  });
 }
 
 torch::Tensor DecoderLM::Forward(const torch::Tensor& input_ids, const ForwardOptions& options) {

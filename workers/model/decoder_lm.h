@@ -53,7 +53,6 @@ class DecoderLM : public CausalLM {
  public:
   explicit DecoderLM(ModelConfig config);
   torch::Tensor Forward(const torch::Tensor& input_ids, const ForwardOptions& options) override;
-  Status Place(const DeviceMap& map, torch::ScalarType dtype) override;
 
  private:
   torch::nn::Module* body_;  // "model"
@@ -61,7 +60,6 @@ class DecoderLM : public CausalLM {
   std::vector<std::shared_ptr<DecoderLayer>> layers_;
   std::shared_ptr<RmsNorm> norm_;
   std::shared_ptr<Linear> lm_head_;  // null when tied
-  std::vector<torch::Device> layer_devices_;
   torch::Tensor inv_freq_;
 };
 

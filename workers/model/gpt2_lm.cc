@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "workers/model/torch_status.h"
 
 namespace cluedrop::model {
 
@@ -47,32 +46,16 @@ Gpt2LM::Gpt2LM(ModelConfig config) : CausalLM(std::move(config)) {
   auto list = body->register_module("h", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_layers; ++i) {
     blocks_.push_back(std::make_shared<Gpt2Block>(c, i));
+    layer_modules_.push_back(blocks_.back());
     list->push_back(blocks_.back());
   }
   ln_f_ = body->register_module("ln_f", std::make_shared<LayerNorm>(c.hidden_size, c.norm_eps));
   if (!c.tie_word_embeddings) {
     lm_head_ = register_module("lm_head", std::make_shared<Linear>(c.hidden_size, c.vocab_size, false));
   }
-  layer_devices_.assign(c.num_layers, torch::Device(torch::kCPU));
-}
-
-Status Gpt2LM::Place(const DeviceMap& map, torch::ScalarType dtype) {
-  if (static_cast<int64_t>(map.layer_devices.size()) != config_.num_layers) {
-    return InvalidArgumentError("device map: has " + std::to_string(map.layer_devices.size()) +
-                                " layer devices for " + std::to_string(config_.num_layers) + " layers");
-  }
-  return TorchCall("placing the model", [&] {
-    const torch::Device first = map.layer_devices.front(), last = map.layer_devices.back();
-    wte_->to(first, dtype);
-    wpe_->to(first, dtype);
-    for (int64_t i = 0; i < config_.num_layers; ++i) blocks_[i]->to(map.layer_devices[i], dtype);
-    ln_f_->to(last, dtype);
-    if (lm_head_) lm_head_->to(last, dtype);
-    layer_devices_ = map.layer_devices;
-    input_device_ = first;
-    output_device_ = last;
-    dtype_ = dtype;
-  });
+  input_modules_ = {wte_, wpe_};
+  output_modules_ = {ln_f_};
+  if (lm_head_) output_modules_.push_back(lm_head_);
 }
 
 torch::Tensor Gpt2LM::Forward(const torch::Tensor& input_ids, const ForwardOptions& options) {

@@ -27,14 +27,12 @@ class Gpt2LM : public CausalLM {
  public:
   explicit Gpt2LM(ModelConfig config);
   torch::Tensor Forward(const torch::Tensor& input_ids, const ForwardOptions& options) override;
-  Status Place(const DeviceMap& map, torch::ScalarType dtype) override;
 
  private:
   std::shared_ptr<Embedding> wte_, wpe_;
   std::vector<std::shared_ptr<Gpt2Block>> blocks_;
   std::shared_ptr<LayerNorm> ln_f_;
   std::shared_ptr<Linear> lm_head_;  // null when tied
-  std::vector<torch::Device> layer_devices_;
 };
 
 }  // namespace cluedrop::model

@@ -9,31 +9,12 @@
 #include <cstring>
 #include <utility>
 
+#include "base/errno_status.h"
+
 namespace cluedrop::model {
 namespace {
 
 constexpr size_t kBufferBytes = 1 << 20;
-
-Status ErrnoStatus(int err, const std::string& what) {
-  std::string message = what + ": " + std::strerror(err);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return NotFoundError(std::move(message));
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return Status(StatusCode::kPermissionDenied, std::move(message));
-    case ENOSPC:
-    case EDQUOT:
-    case EFBIG:
-      return ResourceExhaustedError(std::move(message));
-    case EIO:
-      return UnavailableError(std::move(message));
-    default:
-      return InternalError(std::move(message));
-  }
-}
 
 std::string DirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');

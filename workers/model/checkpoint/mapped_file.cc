@@ -9,28 +9,10 @@
 #include <cstring>
 #include <utility>
 
+#include "base/errno_status.h"
+
 namespace cluedrop::model {
 namespace {
-
-Status ErrnoStatus(int err, const std::string& what) {
-  std::string message = what + ": " + std::strerror(err);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return NotFoundError(std::move(message));
-    case EACCES:
-    case EPERM:
-      return Status(StatusCode::kPermissionDenied, std::move(message));
-    case ENOMEM:
-    case EMFILE:
-    case ENFILE:
-      return ResourceExhaustedError(std::move(message));
-    case EIO:
-      return UnavailableError(std::move(message));
-    default:
-      return InternalError(std::move(message));
-  }
-}
 
 // Closes the descriptor on every return path.
 class FdCloser {
