@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Scoring: cluedrop's scorer vs the reference method (transformers eager
+attention with output_attentions + the DESIGN aggregation), on the same
+Llama pair (~100M large, ~30M small; random weights, written once and
+cached), same threads, side by side in one run, each in a fresh process.
+Also the cluedrop plain forward of both models, the floor scoring can't beat.
+
+  bench/score.py [--threads 2] [--tokens 512,2048] [--device cpu] [--dtype float32]
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def ensure_model(preset, path, threads):
+    if not os.path.exists(os.path.join(path, "config.json")):
+        print(f"writing {preset} to {path}", file=sys.stderr)
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests/oracle/hf_forward_bench.py"), "--config",
+                        preset, "--write-model", path, "--iters", "1", "--warmup", "0", "--tokens", "8",
+                        "--threads", str(threads)], check=True, capture_output=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--tokens", default="512,2048")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--iters", type=int, default=2)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--models", default=os.path.join(
+        os.environ.get("CLUEDROP_CACHE", os.path.expanduser("~/.cache/cluedrop")), "bench"))
+    args = ap.parse_args()
+    large = os.path.join(args.models, "llama-100m-8k")
+    small = os.path.join(args.models, "llama-30m-8k")
+    ensure_model("llama-100m-8k", large, args.threads)
+    ensure_model("llama-30m-8k", small, args.threads)
+    common = ["--large", large, "--small", small, "--device", args.device, "--dtype", args.dtype,
+              "--threads", str(args.threads), "--iters", str(args.iters)]
+    rows = []
+    for tokens in [int(t) for t in args.tokens.split(",")]:
+        ours_dump, ref_dump = f"/tmp/cluedrop_score_{tokens}.txt", f"/tmp/reference_score_{tokens}.txt"
+        ours = run([os.path.join(args.build, "bench", "score_bench"), "--tokens", str(tokens),
+                    "--dump", ours_dump] + common)
+        try:
+            ref = run([sys.executable, os.path.join(ROOT, "bench", "reference_score.py"), "--tokens",
+                       str(tokens), "--dump", ref_dump] + common)
+        except subprocess.CalledProcessError as e:
+            ref = {"score_tokens_per_s": float("nan"), "peak_bytes": float("nan"),
+                   "error": (e.stderr or "").strip().splitlines()[-1:]}
+        diff = float("nan")
+        if os.path.exists(ref_dump) and "error" not in ref:
+            a = [float(x) for x in open(ours_dump)]
+            b = [float(x) for x in open(ref_dump)]
+            diff = max(abs(x - y) for x, y in zip(a, b))
+        rows.append((tokens, ours, ref, diff))
+    print(f"\nScoring one sequence with a Llama pair (100M large, 30M small), {args.threads} threads, "
+          f"{args.device} {args.dtype}, mean of {args.iters} iters")
+    print(f"{'T':>5} | {'fwd ms':>8} | {'score ms':>9} | {'score/fwd':>9} | {'ref ms':>9} | "
+          f"{'speedup':>7} | {'peak ours':>10} | {'peak ref':>10} | {'mem ratio':>9} | {'max |dC|':>9}")
+    print("-" * 110)
+    gib = 1 << 30
+    for tokens, o, r, diff in rows:
+        ref_ms = tokens / r["score_tokens_per_s"] * 1000 if r["score_tokens_per_s"] == r["score_tokens_per_s"] else math.nan
+        print(f"{tokens:>5} | {o['forward_ms']:>8.1f} | {o['score_ms']:>9.1f} | {o['score_ms'] / o['forward_ms']:>8.2f}x | "
+              f"{ref_ms:>9.1f} | {ref_ms / o['score_ms']:>6.2f}x | {o['peak_bytes'] / gib:>8.2f}Gi | "
+              f"{r['peak_bytes'] / gib:>8.2f}Gi | {o['peak_bytes'] / r['peak_bytes']:>9.3f} | {diff:>9.2e}")
+        if "error" in r:
+            print(f"      reference failed: {r['error']}")
+    print("peak = memory scoring needs beyond the loaded models: CPU, peak RSS during the timed "
+          "iterations minus RSS before them (VmHWM reset through /proc/self/clear_refs); CUDA, the "
+          "allocator's peak allocated bytes during them minus those allocated before")
+
+
+if __name__ == "__main__":
+    main()
