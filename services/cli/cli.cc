@@ -65,7 +65,7 @@ std::vector<Command> AllCommands() {
       NotBuilt("list", "list jobs", "Coordinator issue"),
       NotBuilt("watch", "follow a job's events and progress until it ends", "Coordinator issue"),
       NotBuilt("cancel", "cancel a job", "Coordinator issue"),
-      NotBuilt("score", "score documents with a large and a small model", "Scoring engine issue"),
+      {"score", "score documents with a large and a small model", "", RunScore},
       NotBuilt("augment", "produce token-dropout augmentations from scores", "Trainer issue"),
       NotBuilt("train", "run a training job (--local: in-process)", "Trainer issue"),
       NotBuilt("eval", "QA exact match / F1 of a model on tagged biographies", "Trainer issue"),

@@ -47,6 +47,7 @@ int RunDevices(const std::vector<std::string>& args);
 // Subcommands that use the model runtime (defined in model_commands.cc).
 int RunTokenize(const std::vector<std::string>& args);
 int RunGenerate(const std::vector<std::string>& args);  // generate_command.cc
+int RunScore(const std::vector<std::string>& args);     // score_command.cc
 
 // Parses a subcommand's flags. Returns the exit code when the command should
 // stop now (--help printed: 0; bad flag or stray argument: 2, message on
