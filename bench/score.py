@@ -37,6 +37,7 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--iters", type=int, default=2)
+    ap.add_argument("--tile", type=int, default=0, help="query rows per tile (0: by device)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--models", default=os.path.join(
         os.environ.get("CLUEDROP_CACHE", os.path.expanduser("~/.cache/cluedrop")), "bench"))
@@ -51,7 +52,7 @@ def main():
     for tokens in [int(t) for t in args.tokens.split(",")]:
         ours_dump, ref_dump = f"/tmp/cluedrop_score_{tokens}.txt", f"/tmp/reference_score_{tokens}.txt"
         ours = run([os.path.join(args.build, "bench", "score_bench"), "--tokens", str(tokens),
-                    "--dump", ours_dump] + common)
+                    "--tile", str(args.tile), "--dump", ours_dump] + common)
         try:
             ref = run([sys.executable, os.path.join(ROOT, "bench", "reference_score.py"), "--tokens",
                        str(tokens), "--dump", ref_dump] + common)

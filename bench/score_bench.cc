@@ -4,7 +4,7 @@
 // bench/score.py tabulates it next to the reference method.
 //
 //   score_bench --large DIR --small DIR [--tokens T] [--device cpu|cuda]
-//               [--dtype float32|bfloat16] [--threads N] [--iters K] [--tile N]
+//               [--dtype float32|bfloat16] [--threads N] [--iters K] [--tile N (0: by device)]
 //               [--dump FILE]   (writes the contrast vector, one value per line)
 #include <ATen/Parallel.h>
 #if __has_include(<c10/cuda/CUDACachingAllocator.h>)
@@ -46,7 +46,7 @@ void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 int main(int argc, char** argv) {
   std::map<std::string, std::string> f = {{"large", ""},    {"small", ""},   {"tokens", "512"},
                                           {"device", "cpu"}, {"dtype", "float32"}, {"threads", "0"},
-                                          {"iters", "3"},    {"tile", "128"}, {"dump", ""}};
+                                          {"iters", "3"},    {"tile", "0"}, {"dump", ""}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || f.count(key.substr(2)) == 0) {

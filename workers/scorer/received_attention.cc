@@ -1,5 +1,7 @@
 #include "workers/scorer/received_attention.h"
 
+#include <ATen/Context.h>
+
 #include <algorithm>
 #include <limits>
 #include <utility>
@@ -46,6 +48,17 @@ void ReceivedAttentionAccumulator::OnLayer(const model::LayerAttention& a) {
   TORCH_CHECK(valid_.size(0) == b && valid_.size(1) == t, "received attention: key_valid is ",
               valid_.sizes(), ", expected [", b, ", ", t, "]");
 
+  // Reduced-precision q/k are exact in TF32 (8-bit bf16 / 10-bit fp16
+  // mantissas fit its 10 bits), so their float32 products may use TF32
+  // tensor cores without changing a bit of the result.
+  const bool reduced = q.scalar_type() == torch::kBFloat16 || q.scalar_type() == torch::kHalf;
+  struct Tf32Guard {
+    bool saved = at::globalContext().allowTF32CuBLAS();
+    explicit Tf32Guard(bool on) {
+      if (on) at::globalContext().setAllowTF32CuBLAS(true);
+    }
+    ~Tf32Guard() { at::globalContext().setAllowTF32CuBLAS(saved); }
+  } tf32(reduced && device.is_cuda());
   const torch::Tensor qf = q.to(torch::kFloat);
   const torch::Tensor kf = k.to(torch::kFloat);
   const torch::Tensor row_weight = valid_.to(device, torch::kFloat);  // real query rows

@@ -56,7 +56,7 @@ StatusOr<std::set<int64_t>> ResolveLayers(const std::vector<int64_t>& layers, in
 Status CheckOptions(const ScoreOptions& o) {
   if (o.batch_tokens <= 0) return InvalidArgumentError("batch_tokens: must be > 0");
   if (o.window_tokens < 0) return InvalidArgumentError("window_tokens: must be >= 0");
-  if (o.tile <= 0) return InvalidArgumentError("tile: must be > 0");
+  if (o.tile < 0) return InvalidArgumentError("tile: must be >= 0 (0 = by device)");
   return OkStatus();
 }
 
@@ -124,7 +124,7 @@ StatusOr<std::vector<std::vector<float>>> Scorer::ReceivedWithWindow(
   CLUEDROP_RETURN_IF_ERROR(CheckIds(docs, model.config().vocab_size, which));
   ReceivedAttentionOptions acc_options;
   acc_options.include_self = options_.include_self;
-  acc_options.tile = options_.tile;
+  acc_options.tile = options_.tile > 0 ? options_.tile : (model.input_device().is_cuda() ? 1024 : 128);
   CLUEDROP_ASSIGN_OR_RETURN(acc_options.layers,
                             ResolveLayers(options_.layers, model.config().num_layers, which));
 

@@ -53,8 +53,10 @@ struct ScoreOptions {
   // Window length; 0 = the smaller max_position_embeddings of the models.
   // Must not exceed either model's max_position_embeddings.
   int64_t window_tokens = 0;
-  // Query rows per tile of the received-attention computation (> 0).
-  int64_t tile = 128;
+  // Query rows per tile of the received-attention computation; 0 = by
+  // device: 128 on the CPU (cache-sized), 1024 on CUDA (fewer, larger
+  // kernels). Peak extra memory is about batch * heads * tile * T * 4 bytes.
+  int64_t tile = 0;
 };
 
 // One document's scores, one value per token (NaN = no score).

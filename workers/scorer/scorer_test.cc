@@ -160,7 +160,7 @@ TEST(ScorerTest, ReportsBadInputs) {
   o.batch_tokens = 0;
   EXPECT_EQ(code(o, docs).code(), StatusCode::kInvalidArgument);
   o = {};
-  o.tile = 0;
+  o.tile = -1;
   EXPECT_EQ(code(o, docs).code(), StatusCode::kInvalidArgument);
 }
 
