@@ -1,6 +1,8 @@
 #include "workers/model/attention.h"
 
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 namespace cluedrop::model {
 namespace {
@@ -66,6 +68,45 @@ torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   std::optional<torch::Tensor> attn_mask;
   if (mask.defined()) attn_mask = mask;
   return at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, causal, scale, gqa);
+}
+
+torch::Tensor AttendInTiles(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                            const LayerAttention& a, AttentionObserver& observer, int64_t tile) {
+  TORCH_CHECK(a.mask.query_offset == 0 && q.size(2) == k.size(2),
+              "tiled attention needs a cache-free forward");
+  TORCH_CHECK(tile > 0, "tiled attention: tile must be > 0");
+  const int64_t b = q.size(0), heads = q.size(1), t = q.size(2), d = q.size(3);
+  const int64_t kv = k.size(1), group = heads / kv;
+  const torch::Tensor kf = k.to(torch::kFloat);
+  std::vector<torch::Tensor> outputs;
+  for (int64_t r0 = 0; r0 < t; r0 += tile) {
+    const int64_t r1 = std::min(t, r0 + tile), n = r1 - r0;
+    const int64_t k0 = a.mask.sliding_window ? std::max<int64_t>(0, r0 - *a.mask.sliding_window + 1) : 0;
+    const int64_t kn = r1 - k0;
+    // [B, H, n, D] -> [B, KV, G*n, D]: head h = kv*G + g uses key head kv.
+    torch::Tensor qg = q.narrow(2, r0, n).to(torch::kFloat).reshape({b, kv, group * n, d});
+    torch::Tensor s = torch::matmul(qg, kf.narrow(2, k0, kn).transpose(-1, -2)).view({b, heads, n, kn});
+    s.mul_(a.scale);
+    if (a.softcap) s.div_(*a.softcap).tanh_().mul_(*a.softcap);
+    s.masked_fill_(AttentionMaskBlock(a.mask, r0, r1, k0, r1, q.device()).logical_not(),
+                   -std::numeric_limits<float>::infinity());
+    torch::Tensor probs = torch::softmax(s, -1);
+    observer.OnProbabilities(a, r0, k0, probs);
+    torch::Tensor out = torch::matmul(probs.to(v.scalar_type()).view({b, kv, group * n, kn}),
+                                      v.narrow(2, k0, kn));
+    outputs.push_back(out.view({b, heads, n, d}));
+  }
+  return torch::cat(outputs, 2);
+}
+
+torch::Tensor ObservedAttend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const LayerAttention& a, AttentionObserver* observer) {
+  if (observer != nullptr) {
+    observer->OnLayer(a);
+    const int64_t tile = observer->ProbabilityTile(a);
+    if (tile > 0) return AttendInTiles(q, k, v, a, *observer, tile);
+  }
+  return Attend(q, k, v, a.scale, a.softcap, a.mask);
 }
 
 torch::Tensor AttentionProbabilities(const LayerAttention& a) {

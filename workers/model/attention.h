@@ -40,6 +40,18 @@ class AttentionObserver {
  public:
   virtual ~AttentionObserver() = default;
   virtual void OnLayer(const LayerAttention& attention) = 0;
+
+  // An observer that returns a tile size > 0 for a layer makes that layer
+  // compute its attention explicitly, `tile` query rows at a time, and hand
+  // each tile's probabilities to OnProbabilities: a scorer then reuses the
+  // forward's own softmax instead of recomputing q.k. Only cache-free
+  // forwards (query_offset 0). Default 0: the fused SDPA path.
+  virtual int64_t ProbabilityTile(const LayerAttention& attention) const { return 0; }
+  // probs: [B, H, rows, keys] float32 probabilities of query rows
+  // [q_begin, q_begin + rows) over key slots [k_begin, k_begin + keys)
+  // (keys outside that range have probability 0). Valid during the call.
+  virtual void OnProbabilities(const LayerAttention& attention, int64_t q_begin, int64_t k_begin,
+                               const torch::Tensor& probs) {}
 };
 
 // [B, 1, Tq, Tk] bool mask (true = attend) for the spec, or an undefined
@@ -61,6 +73,18 @@ torch::Tensor AttentionMaskBlock(const AttentionMaskSpec& spec, int64_t q_begin,
 // explicit path.
 torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      double scale, std::optional<double> softcap, const AttentionMaskSpec& spec);
+
+// Attend() computed explicitly in query tiles of `tile` rows (float32
+// scores and softmax, the same mask rules), handing each tile's
+// probabilities to observer.OnProbabilities. Memory O(B * H * tile * T).
+torch::Tensor AttendInTiles(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                            const LayerAttention& attention, AttentionObserver& observer,
+                            int64_t tile);
+
+// What a layer runs: tells `observer` (may be null) about the layer, then
+// attends in tiles when the observer asks for probabilities, else Attend().
+torch::Tensor ObservedAttend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const LayerAttention& attention, AttentionObserver* observer);
 
 // The attention probabilities [B, H, Tq, Tk] (float32) a layer computes:
 // the explicit reference for tests and small inputs. O(T^2) memory.

@@ -29,12 +29,9 @@ torch::Tensor DecoderAttention::forward(const torch::Tensor& x, const RopeTables
   if (options.cache != nullptr) std::tie(k, v) = options.cache->Append(layer_, k, v);
   AttentionMaskSpec layer_spec = spec;
   if (config_.layer_sliding[layer_]) layer_spec.sliding_window = config_.sliding_window;
-  const double scale = config_.AttentionScale();
-  if (options.observer != nullptr) {
-    options.observer->OnLayer(
-        LayerAttention{layer_, q, k, scale, config_.attn_logit_softcapping, layer_spec});
-  }
-  torch::Tensor out = Attend(q, k, v, scale, config_.attn_logit_softcapping, layer_spec);
+  const LayerAttention observed{layer_, q, k, config_.AttentionScale(), config_.attn_logit_softcapping,
+                                 layer_spec};
+  torch::Tensor out = ObservedAttend(q, k, v, observed, options.observer);
   return o_proj_->forward(out.transpose(1, 2).reshape({b, t, config_.num_heads * d}));
 }
 

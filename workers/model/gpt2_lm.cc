@@ -26,11 +26,8 @@ torch::Tensor Gpt2Block::forward(const torch::Tensor& x, const AttentionMaskSpec
   };
   torch::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
   if (options.cache != nullptr) std::tie(k, v) = options.cache->Append(layer_, k, v);
-  const double scale = config_.AttentionScale();
-  if (options.observer != nullptr) {
-    options.observer->OnLayer(LayerAttention{layer_, q, k, scale, std::nullopt, spec});
-  }
-  torch::Tensor attn = Attend(q, k, v, scale, std::nullopt, spec);
+  const LayerAttention observed{layer_, q, k, config_.AttentionScale(), std::nullopt, spec};
+  torch::Tensor attn = ObservedAttend(q, k, v, observed, options.observer);
   torch::Tensor hidden = x + attn_c_proj_->forward(attn.transpose(1, 2).reshape({b, t, h}));
   torch::Tensor mlp = mlp_c_proj_->forward(
       Activation(config_.hidden_act, c_fc_->forward(ln_2_->forward(hidden))));

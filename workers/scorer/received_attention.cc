@@ -19,6 +19,28 @@ void ReceivedAttentionAccumulator::Reset() {
   layers_used_ = 0;
 }
 
+int64_t ReceivedAttentionAccumulator::ProbabilityTile(const model::LayerAttention& a) const {
+  if (!options_.reuse_forward_probabilities) return 0;
+  if (!options_.layers.empty() && options_.layers.count(a.layer) == 0) return 0;
+  return options_.tile;
+}
+
+void ReceivedAttentionAccumulator::OnProbabilities(const model::LayerAttention& a, int64_t q_begin,
+                                                   int64_t k_begin, const torch::Tensor& probs) {
+  const int64_t n = probs.size(2), kn = probs.size(3);
+  torch::Tensor p = probs;
+  if (!options_.include_self) {
+    auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(probs.device());
+    torch::Tensor q_slot = torch::arange(q_begin, q_begin + n, long_opts).unsqueeze(1);
+    torch::Tensor k_slot = torch::arange(k_begin, k_begin + kn, long_opts).unsqueeze(0);
+    p = p.masked_fill(k_slot.eq(q_slot), 0.0);  // not in place: the layer still needs probs
+  }
+  torch::Tensor per_row = p.sum(1);  // over heads: [B, n, kn]
+  torch::Tensor weight = valid_.narrow(1, q_begin, n).to(probs.device(), torch::kFloat).unsqueeze(1);
+  torch::Tensor cols = torch::bmm(weight, per_row).squeeze(1);
+  sum_.narrow(1, k_begin, kn).add_(cols.div_(static_cast<double>(heads_)).to(sum_.device()));
+}
+
 void ReceivedAttentionAccumulator::OnLayer(const model::LayerAttention& a) {
   if (!options_.layers.empty() && options_.layers.count(a.layer) == 0) return;
   const torch::Tensor& q = a.query;
@@ -47,6 +69,11 @@ void ReceivedAttentionAccumulator::OnLayer(const model::LayerAttention& a) {
   }
   TORCH_CHECK(valid_.size(0) == b && valid_.size(1) == t, "received attention: key_valid is ",
               valid_.sizes(), ", expected [", b, ", ", t, "]");
+  heads_ = heads;
+  if (options_.reuse_forward_probabilities) {
+    ++layers_used_;  // the column sums arrive through OnProbabilities
+    return;
+  }
 
   // Reduced-precision q/k are exact in TF32 (8-bit bf16 / 10-bit fp16
   // mantissas fit its 10 bits), so their float32 products may use TF32

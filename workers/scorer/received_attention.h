@@ -50,6 +50,11 @@ struct ReceivedAttentionOptions {
   // Query rows per tile (> 0). Peak temporary memory is about
   // 3 * B * H * tile * T * 4 bytes.
   int64_t tile = 128;
+  // Take the probabilities from the model's own forward (the layer attends
+  // in tiles and hands them over: one q.k pass per layer) instead of
+  // recomputing q.k from the observed queries and keys (two passes; the
+  // model keeps its fused SDPA kernel). Both give the same numbers.
+  bool reuse_forward_probabilities = true;
 };
 
 class ReceivedAttentionAccumulator : public model::AttentionObserver {
@@ -59,6 +64,9 @@ class ReceivedAttentionAccumulator : public model::AttentionObserver {
   // Adds one layer's column sums (skipped when the layer is not selected).
   // Requires a cache-free forward: queries and keys cover the same slots.
   void OnLayer(const model::LayerAttention& attention) override;
+  int64_t ProbabilityTile(const model::LayerAttention& attention) const override;
+  void OnProbabilities(const model::LayerAttention& attention, int64_t q_begin, int64_t k_begin,
+                       const torch::Tensor& probs) override;
 
   // received[b][slot] as a [B, T] float32 tensor on the device of the first
   // observed layer: the formula above at real slots; NaN at padding and at a
@@ -77,6 +85,7 @@ class ReceivedAttentionAccumulator : public model::AttentionObserver {
   torch::Tensor sum_;    // [B, T] float32: sum over layers of (column sum / H)
   torch::Tensor valid_;  // [B, T] bool, real slots
   int64_t layers_used_ = 0;
+  int64_t heads_ = 0;  // of the layer being observed
 };
 
 }  // namespace cluedrop::scorer

@@ -47,11 +47,25 @@ torch::Tensor ReferenceReceived(const std::vector<LayerAttention>& layers, bool 
   return out;
 }
 
+double MaxDiff(const torch::Tensor& a, const torch::Tensor& b);
+
+// Runs both paths and checks they agree (1e-6); returns the recompute path's
+// result. Recompute: q.k again from the observed queries and keys. Reuse:
+// the layer attends in tiles (model::ObservedAttend, random values) and
+// hands its own probabilities over.
 torch::Tensor Accumulate(const std::vector<LayerAttention>& layers,
                          ReceivedAttentionOptions options) {
-  ReceivedAttentionAccumulator acc(std::move(options));
-  for (const auto& l : layers) acc.OnLayer(l);
-  return acc.Result();
+  options.reuse_forward_probabilities = false;
+  ReceivedAttentionAccumulator recompute(options);
+  for (const auto& l : layers) recompute.OnLayer(l);
+  torch::Tensor recomputed = recompute.Result();
+  options.reuse_forward_probabilities = true;
+  ReceivedAttentionAccumulator reuse(options);
+  for (const auto& l : layers) {
+    model::ObservedAttend(l.query, l.key, torch::randn_like(l.key), l, &reuse);
+  }
+  EXPECT_LE(MaxDiff(reuse.Result(), recomputed), 1e-6) << "the two paths disagree";
+  return recomputed;
 }
 
 // Max |a - b| where both are numbers; fails if their NaN patterns differ.
