@@ -1,5 +1,7 @@
 #include "workers/model/attention.h"
 
+#include <ATen/Context.h>
+
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -70,6 +72,34 @@ torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   return at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, causal, scale, gqa);
 }
 
+AttentionTile TileProbabilities(const LayerAttention& a, const torch::Tensor& key_f32, int64_t r0,
+                               int64_t r1) {
+  const torch::Tensor& q = a.query;
+  const int64_t b = q.size(0), heads = q.size(1), d = q.size(3), n = r1 - r0;
+  const int64_t kv = key_f32.size(1), group = heads / kv;
+  // Keys any row of the tile may see: causal up to the last row, and no
+  // further back than the first row's window.
+  const int64_t k0 =
+      a.mask.sliding_window ? std::max<int64_t>(0, r0 - *a.mask.sliding_window + 1) : 0;
+  const int64_t kn = r1 - k0;
+  // Reduced-precision q/k are exact in TF32 (8-bit bf16 / 10-bit fp16
+  // mantissas fit its 10 bits), so their float32 products may use TF32
+  // tensor cores without changing a bit of the result.
+  const bool reduced = q.scalar_type() == torch::kBFloat16 || q.scalar_type() == torch::kHalf;
+  const bool saved_tf32 = at::globalContext().allowTF32CuBLAS();
+  if (reduced && q.is_cuda()) at::globalContext().setAllowTF32CuBLAS(true);
+  // [B, H, n, D] -> [B, KV, G*n, D]: head h = kv*G + g uses key head kv.
+  torch::Tensor qg = q.narrow(2, r0, n).to(torch::kFloat).reshape({b, kv, group * n, d});
+  torch::Tensor s = torch::matmul(qg, key_f32.narrow(2, k0, kn).transpose(-1, -2));
+  at::globalContext().setAllowTF32CuBLAS(saved_tf32);
+  s = s.view({b, heads, n, kn});
+  s.mul_(a.scale);
+  if (a.softcap) s.div_(*a.softcap).tanh_().mul_(*a.softcap);
+  s.masked_fill_(AttentionMaskBlock(a.mask, r0, r1, k0, r1, q.device()).logical_not(),
+                 -std::numeric_limits<float>::infinity());
+  return {k0, torch::softmax(s, -1)};
+}
+
 torch::Tensor AttendInTiles(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                             const LayerAttention& a, AttentionObserver& observer, int64_t tile) {
   TORCH_CHECK(a.mask.query_offset == 0 && q.size(2) == k.size(2),
@@ -81,19 +111,12 @@ torch::Tensor AttendInTiles(const torch::Tensor& q, const torch::Tensor& k, cons
   std::vector<torch::Tensor> outputs;
   for (int64_t r0 = 0; r0 < t; r0 += tile) {
     const int64_t r1 = std::min(t, r0 + tile), n = r1 - r0;
-    const int64_t k0 = a.mask.sliding_window ? std::max<int64_t>(0, r0 - *a.mask.sliding_window + 1) : 0;
-    const int64_t kn = r1 - k0;
-    // [B, H, n, D] -> [B, KV, G*n, D]: head h = kv*G + g uses key head kv.
-    torch::Tensor qg = q.narrow(2, r0, n).to(torch::kFloat).reshape({b, kv, group * n, d});
-    torch::Tensor s = torch::matmul(qg, kf.narrow(2, k0, kn).transpose(-1, -2)).view({b, heads, n, kn});
-    s.mul_(a.scale);
-    if (a.softcap) s.div_(*a.softcap).tanh_().mul_(*a.softcap);
-    s.masked_fill_(AttentionMaskBlock(a.mask, r0, r1, k0, r1, q.device()).logical_not(),
-                   -std::numeric_limits<float>::infinity());
-    torch::Tensor probs = torch::softmax(s, -1);
-    observer.OnProbabilities(a, r0, k0, probs);
-    torch::Tensor out = torch::matmul(probs.to(v.scalar_type()).view({b, kv, group * n, kn}),
-                                      v.narrow(2, k0, kn));
+    AttentionTile tile_probs = TileProbabilities(a, kf, r0, r1);
+    observer.OnProbabilities(a, r0, tile_probs.k_begin, tile_probs.probs);
+    const int64_t kn = r1 - tile_probs.k_begin;
+    torch::Tensor out =
+        torch::matmul(tile_probs.probs.to(v.scalar_type()).view({b, kv, group * n, kn}),
+                      v.narrow(2, tile_probs.k_begin, kn));
     outputs.push_back(out.view({b, heads, n, d}));
   }
   return torch::cat(outputs, 2);

@@ -74,6 +74,18 @@ torch::Tensor AttentionMaskBlock(const AttentionMaskSpec& spec, int64_t q_begin,
 torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      double scale, std::optional<double> softcap, const AttentionMaskSpec& spec);
 
+// One tile of a layer's attention: probabilities [B, H, r1 - r0, r1 - k_begin]
+// (float32) of query rows [r0, r1) over key slots [k_begin, r1), the keys
+// the tile can see (causal; sliding windows move k_begin). `key_f32` is
+// attention.key in float32 (convert once per layer). bf16/fp16 q.k products
+// use TF32 on CUDA, which is exact for those inputs.
+struct AttentionTile {
+  int64_t k_begin = 0;
+  torch::Tensor probs;
+};
+AttentionTile TileProbabilities(const LayerAttention& attention, const torch::Tensor& key_f32,
+                                int64_t r0, int64_t r1);
+
 // Attend() computed explicitly in query tiles of `tile` rows (float32
 // scores and softmax, the same mask rules), handing each tile's
 // probabilities to observer.OnProbabilities. Memory O(B * H * tile * T).

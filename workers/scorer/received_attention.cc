@@ -1,7 +1,5 @@
 #include "workers/scorer/received_attention.h"
 
-#include <ATen/Context.h>
-
 #include <algorithm>
 #include <limits>
 #include <utility>
@@ -54,7 +52,6 @@ void ReceivedAttentionAccumulator::OnLayer(const model::LayerAttention& a) {
               q.sizes(), ", key ", k.sizes(), ", query offset ", a.mask.query_offset);
   TORCH_CHECK(kv > 0 && heads % kv == 0, "received attention: ", kv, " key heads do not divide ",
               heads, " query heads");
-  const int64_t group = heads / kv;
   const torch::Device device = q.device();
 
   if (!sum_.defined()) {
@@ -75,54 +72,12 @@ void ReceivedAttentionAccumulator::OnLayer(const model::LayerAttention& a) {
     return;
   }
 
-  // Reduced-precision q/k are exact in TF32 (8-bit bf16 / 10-bit fp16
-  // mantissas fit its 10 bits), so their float32 products may use TF32
-  // tensor cores without changing a bit of the result.
-  const bool reduced = q.scalar_type() == torch::kBFloat16 || q.scalar_type() == torch::kHalf;
-  struct Tf32Guard {
-    bool saved = at::globalContext().allowTF32CuBLAS();
-    explicit Tf32Guard(bool on) {
-      if (on) at::globalContext().setAllowTF32CuBLAS(true);
-    }
-    ~Tf32Guard() { at::globalContext().setAllowTF32CuBLAS(saved); }
-  } tf32(reduced && device.is_cuda());
-  const torch::Tensor qf = q.to(torch::kFloat);
+  // Recompute the probabilities from the observed queries and keys.
   const torch::Tensor kf = k.to(torch::kFloat);
-  const torch::Tensor row_weight = valid_.to(device, torch::kFloat);  // real query rows
-  const float neg_inf = -std::numeric_limits<float>::infinity();
-  auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device);
-  torch::Tensor layer_sum =
-      torch::zeros({b, t}, torch::TensorOptions().dtype(torch::kFloat).device(device));
-
   for (int64_t r0 = 0; r0 < t; r0 += options_.tile) {
-    const int64_t r1 = std::min(t, r0 + options_.tile), n = r1 - r0;
-    // Keys any row of the tile may see: causal up to the last row, and no
-    // further back than the first row's window.
-    const int64_t k0 =
-        a.mask.sliding_window ? std::max<int64_t>(0, r0 - *a.mask.sliding_window + 1) : 0;
-    const int64_t k1 = r1, kn = k1 - k0;
-    // [B, H, n, D] -> [B, KV, G*n, D]: head h = kv*G + g uses key head kv.
-    torch::Tensor qg = qf.narrow(2, r0, n).reshape({b, kv, group * n, d});
-    torch::Tensor s = torch::matmul(qg, kf.narrow(2, k0, kn).transpose(-1, -2));
-    s = s.view({b, heads, n, kn});
-    s.mul_(a.scale);
-    if (a.softcap) s.div_(*a.softcap).tanh_().mul_(*a.softcap);
-    torch::Tensor allowed = model::AttentionMaskBlock(a.mask, r0, r1, k0, k1, device);
-    s.masked_fill_(allowed.logical_not(), neg_inf);
-    torch::Tensor lse = torch::logsumexp(s, -1, /*keepdim=*/true);
-    s.sub_(lse).exp_();  // probabilities
-    if (!options_.include_self) {
-      torch::Tensor q_slot = torch::arange(r0, r1, long_opts).unsqueeze(1);
-      torch::Tensor k_slot = torch::arange(k0, k1, long_opts).unsqueeze(0);
-      s.masked_fill_(k_slot.eq(q_slot), 0.0);
-    }
-    // Sum over heads, then over real query rows: [B, 1, n] x [B, n, kn].
-    torch::Tensor per_row = s.sum(1);
-    torch::Tensor cols = torch::bmm(row_weight.narrow(1, r0, n).unsqueeze(1), per_row).squeeze(1);
-    layer_sum.narrow(1, k0, kn).add_(cols);
+    model::AttentionTile tile = model::TileProbabilities(a, kf, r0, std::min(t, r0 + options_.tile));
+    OnProbabilities(a, r0, tile.k_begin, tile.probs);
   }
-  layer_sum.div_(static_cast<double>(heads));
-  sum_.add_(layer_sum.to(sum_.device()));
   ++layers_used_;
 }
 
