@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
+
 namespace cluedrop::model {
 namespace {
 
@@ -357,11 +359,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view json_text, const std::st
 }
 
 StatusOr<ModelConfig> LoadModelConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return NotFoundError(path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseModelConfig(text.str(), path);
+  CLUEDROP_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParseModelConfig(text, path);
 }
 
 std::string ModelConfigToJson(const ModelConfig& c) {

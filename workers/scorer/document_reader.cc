@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
+
 namespace cluedrop::scorer {
 namespace {
 
@@ -177,11 +179,8 @@ StatusOr<std::vector<Document>> ParseDocuments(std::string_view content, const s
 }
 
 StatusOr<std::vector<Document>> ReadDocuments(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError(path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return ParseDocuments(buffer.str(), path);
+  CLUEDROP_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
+  return ParseDocuments(content, path);
 }
 
 }  // namespace cluedrop::scorer

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
 #include "workers/model/checkpoint/atomic_file.h"
 #include "workers/model/model_loader.h"
 #include "workers/model/tokenizer/tokenizer.h"
@@ -16,14 +17,6 @@
 
 namespace cluedrop::scorer {
 namespace {
-
-StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError(path + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 nlohmann::json Scores(const std::vector<float>& v) {
   nlohmann::json out = nlohmann::json::array();
@@ -43,8 +36,8 @@ std::string Eta(double seconds) {
 Status RunScoreJob(const ScoreJobOptions& o, std::ostream* progress) {
   if (o.output.empty()) return InvalidArgumentError("--output: required");
   CLUEDROP_ASSIGN_OR_RETURN(std::vector<Document> docs, ReadDocuments(o.input));
-  CLUEDROP_ASSIGN_OR_RETURN(std::string large_tok, ReadText(o.large_dir + "/tokenizer.json"));
-  CLUEDROP_ASSIGN_OR_RETURN(std::string small_tok, ReadText(o.small_dir + "/tokenizer.json"));
+  CLUEDROP_ASSIGN_OR_RETURN(std::string large_tok, ReadFile(o.large_dir + "/tokenizer.json"));
+  CLUEDROP_ASSIGN_OR_RETURN(std::string small_tok, ReadFile(o.small_dir + "/tokenizer.json"));
   if (large_tok != small_tok) {
     return InvalidArgumentError("--small: " + o.small_dir +
                                 "/tokenizer.json differs from the large model's; the reference models "

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "workers/model/tokenizer/tokenizer_json.h"
+#include "base/file.h"
 #include "workers/model/tokenizer/utf8.h"
 
 namespace cluedrop::model {
@@ -25,18 +26,8 @@ Tokenizer::Tokenizer(std::unique_ptr<TokenizerParts> parts) : parts_(std::move(p
 Tokenizer::~Tokenizer() = default;
 
 StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromFile(const std::string& tokenizer_json_path) {
-  std::ifstream in(tokenizer_json_path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      return NotFoundError(tokenizer_json_path + ": no such file");
-    }
-    return FailedPreconditionError(tokenizer_json_path + ": cannot open: " + std::strerror(err));
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return DataLossError(tokenizer_json_path + ": read error");
-  return FromJson(buffer.str(), tokenizer_json_path);
+  CLUEDROP_ASSIGN_OR_RETURN(std::string text, ReadFile(tokenizer_json_path));
+  return FromJson(text, tokenizer_json_path);
 }
 
 StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromDirectory(const std::string& dir) {
