@@ -19,9 +19,9 @@
 using namespace cluedrop::model;
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> flags = {{"device", "cpu"}, {"dtype", "float32"}, {"threads", "0"},
-                                              {"batch", "1"},    {"tokens", "512"},    {"iters", "5"},
-                                              {"warmup", "2"},   {"model", ""}};
+  std::map<std::string, std::string> flags = {
+      {"device", "cpu"}, {"dtype", "float32"}, {"threads", "0"}, {"batch", "1"},
+      {"tokens", "512"}, {"iters", "5"},       {"warmup", "2"},  {"model", ""}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || flags.count(key.substr(2)) == 0) {
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     flags[key.substr(2)] = argv[i + 1];
   }
   if (flags["model"].empty()) {
-    std::cerr << "usage: model_forward_bench --model DIR [--device D] [--dtype T] [--threads N] ...\n";
+    std::cerr
+        << "usage: model_forward_bench --model DIR [--device D] [--dtype T] [--threads N] ...\n";
     return 2;
   }
   const int threads = std::stoi(flags["threads"]);
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
   }
   const int64_t batch = std::stoll(flags["batch"]), tokens = std::stoll(flags["tokens"]);
   torch::manual_seed(0);
-  torch::Tensor ids = torch::randint(0, (*model)->config().vocab_size, {batch, tokens}, torch::kLong).to(*device);
+  torch::Tensor ids =
+      torch::randint(0, (*model)->config().vocab_size, {batch, tokens}, torch::kLong).to(*device);
   torch::InferenceMode guard;
   auto sync = [&] {
     if (device->is_cuda()) torch::cuda::synchronize();
@@ -63,12 +65,15 @@ int main(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < iters; ++i) (*model)->Forward(ids, {});
   sync();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int64_t params = 0;
   for (const auto& p : (*model)->parameters()) params += p.numel();
   std::printf(
-      "{\"impl\": \"cluedrop\", \"tokens_per_s\": %.1f, \"ms_per_forward\": %.2f, \"params\": %lld, "
-      "\"threads\": %d, \"device\": \"%s\", \"dtype\": \"%s\", \"batch\": %lld, \"tokens\": %lld}\n",
+      "{\"impl\": \"cluedrop\", \"tokens_per_s\": %.1f, \"ms_per_forward\": %.2f, \"params\": "
+      "%lld, "
+      "\"threads\": %d, \"device\": \"%s\", \"dtype\": \"%s\", \"batch\": %lld, \"tokens\": "
+      "%lld}\n",
       batch * tokens * iters / seconds, 1000 * seconds / iters, static_cast<long long>(params),
       at::get_num_threads(), flags["device"].c_str(), flags["dtype"].c_str(),
       static_cast<long long>(batch), static_cast<long long>(tokens));

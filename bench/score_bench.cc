@@ -44,9 +44,9 @@ void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> f = {{"large", ""},    {"small", ""},   {"tokens", "512"},
-                                          {"device", "cpu"}, {"dtype", "float32"}, {"threads", "0"},
-                                          {"iters", "3"},    {"tile", "0"}, {"dump", ""}};
+  std::map<std::string, std::string> f = {
+      {"large", ""},    {"small", ""},  {"tokens", "512"}, {"device", "cpu"}, {"dtype", "float32"},
+      {"threads", "0"}, {"iters", "3"}, {"tile", "0"},     {"dump", ""}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || f.count(key.substr(2)) == 0) {
@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   torch::Tensor ids = torch::randint(3, (*large)->config().vocab_size, {1, tokens}, torch::kLong);
   std::vector<std::vector<int32_t>> docs(1);
-  for (int64_t i = 0; i < tokens; ++i) docs[0].push_back(static_cast<int32_t>(ids[0][i].item<int64_t>()));
+  for (int64_t i = 0; i < tokens; ++i)
+    docs[0].push_back(static_cast<int32_t>(ids[0][i].item<int64_t>()));
   const bool cuda = device->is_cuda();
   auto sync = [&] {
     if (cuda) torch::cuda::synchronize();
@@ -109,7 +110,8 @@ int main(int argc, char** argv) {
 #ifdef CLUEDROP_HAVE_C10_CUDA
   if (cuda) {
     c10::cuda::CUDACachingAllocator::resetPeakStats(gpu);
-    gpu_before = static_cast<double>(c10::cuda::CUDACachingAllocator::getDeviceStats(gpu).allocated_bytes[0].current);
+    gpu_before = static_cast<double>(
+        c10::cuda::CUDACachingAllocator::getDeviceStats(gpu).allocated_bytes[0].current);
   }
 #endif
   const double rss_before = ProcStatusBytes("VmRSS");
@@ -133,10 +135,13 @@ int main(int argc, char** argv) {
     for (float v : (*scores)[0].contrast) out << v << "\n";
   }
   std::printf(
-      "{\"impl\": \"cluedrop\", \"tokens\": %lld, \"device\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, "
-      "\"forward_ms\": %.2f, \"score_ms\": %.2f, \"score_tokens_per_s\": %.1f, \"peak_bytes\": %.0f, "
+      "{\"impl\": \"cluedrop\", \"tokens\": %lld, \"device\": \"%s\", \"dtype\": \"%s\", "
+      "\"threads\": %d, "
+      "\"forward_ms\": %.2f, \"score_ms\": %.2f, \"score_tokens_per_s\": %.1f, \"peak_bytes\": "
+      "%.0f, "
       "\"peak_kind\": \"%s\"}\n",
-      static_cast<long long>(tokens), f["device"].c_str(), f["dtype"].c_str(), at::get_num_threads(),
-      1000 * forward_s, 1000 * score_s, tokens / score_s, peak, cuda ? "cuda_peak_allocated" : "peak_rss_above_loaded");
+      static_cast<long long>(tokens), f["device"].c_str(), f["dtype"].c_str(),
+      at::get_num_threads(), 1000 * forward_s, 1000 * score_s, tokens / score_s, peak,
+      cuda ? "cuda_peak_allocated" : "peak_rss_above_loaded");
   return 0;
 }

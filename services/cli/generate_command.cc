@@ -1,9 +1,8 @@
 // `cluedrop generate`: greedy continuation of a prompt with a Hugging Face
 // checkpoint (config.json + safetensors + tokenizer.json).
 #include <iostream>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "services/cli/cli.h"
 #include "services/common/flags.h"
@@ -19,7 +18,8 @@ int RunGenerate(const std::vector<std::string>& args) {
   FlagSet flags("cluedrop generate",
                 "greedily continues --prompt with the checkpoint in --model (KV cache; stops at "
                 "the model's EOS) and prints the new text, or JSON with --json.");
-  flags.Add("model", &model_dir, "checkpoint directory (config.json, *.safetensors, tokenizer.json)")
+  flags
+      .Add("model", &model_dir, "checkpoint directory (config.json, *.safetensors, tokenizer.json)")
       .Required();
   flags.Add("prompt", &prompt, "the prompt (UTF-8)").Required();
   flags.Add("max_new_tokens", &max_new_tokens, "tokens to generate at most");
@@ -44,7 +44,8 @@ int RunGenerate(const std::vector<std::string>& args) {
     j["ids"] = out->new_ids;
     j["text"] = out->text;
     // Random or undertrained models can emit partial UTF-8: replace, never throw.
-    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << std::endl;
+    std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << std::endl;
   } else {
     std::cout << out->text << std::endl;
   }

@@ -16,19 +16,24 @@ int RunScore(const std::vector<std::string>& args) {
                 "attention received in --small (docs/design.md section 1) and writes JSONL: id, "
                 "text, tokens, offsets (UTF-8 byte spans), received_large, received_small, "
                 "contrast (null where undefined). Progress on stderr.");
-  flags.Add("large", &o.large_dir, "large reference model (checkpoint dir with tokenizer.json)").Required();
+  flags.Add("large", &o.large_dir, "large reference model (checkpoint dir with tokenizer.json)")
+      .Required();
   flags.Add("small", &o.small_dir, "small reference model (same tokenizer as --large)").Required();
   flags.Add("target_tokenizer", &o.target_tokenizer_dir,
             "dir with the target model's tokenizer.json; scores are mapped onto its tokens through "
             "byte offsets (default: the reference tokenizer)");
-  flags.Add("input", &o.input, ".jsonl (id, text), .csv with a text column (field tags stripped) or "
-                               "plain text (one document per paragraph)").Required();
+  flags
+      .Add("input", &o.input,
+           ".jsonl (id, text), .csv with a text column (field tags stripped) or "
+           "plain text (one document per paragraph)")
+      .Required();
   flags.Add("output", &o.output, "output .jsonl (written atomically at the end)").Required();
   flags.Add("device", &o.device, "cpu, cuda or cuda:N");
   flags.Add("dtype", &o.dtype, "float32, bfloat16 or float16");
   flags.Add("batch_tokens", &o.score.batch_tokens, "token budget of one forward batch");
-  flags.Add("window_tokens", &o.score.window_tokens,
-            "documents longer than this are scored in consecutive windows (0: the models' context)");
+  flags.Add(
+      "window_tokens", &o.score.window_tokens,
+      "documents longer than this are scored in consecutive windows (0: the models' context)");
   flags.Add("include_self", &include_self, "count a token's attention to itself");
   if (std::optional<int> exit = ParseFlagsOrExit(flags, args)) return *exit;
   o.score.include_self = include_self;

@@ -48,7 +48,9 @@ torch::Tensor AttentionMaskBlock(const AttentionMaskSpec& spec, int64_t q_begin,
   allowed = allowed.unsqueeze(0).unsqueeze(0);  // [1, 1, Tq, Tk]
   if (padded) {
     torch::Tensor valid = spec.key_valid.narrow(1, k_begin, k_end - k_begin)
-                              .to(device, torch::kBool).unsqueeze(1).unsqueeze(1);
+                              .to(device, torch::kBool)
+                              .unsqueeze(1)
+                              .unsqueeze(1);
     allowed = allowed.logical_and(valid);  // [B, 1, Tq, Tk]
     // A query with nothing to attend to (a pad slot before any real token)
     // keeps its own slot so that softmax stays finite.
@@ -73,7 +75,7 @@ torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k, const torch
 }
 
 AttentionTile TileProbabilities(const LayerAttention& a, const torch::Tensor& key_f32, int64_t r0,
-                               int64_t r1) {
+                                int64_t r1) {
   const torch::Tensor& q = a.query;
   const int64_t b = q.size(0), heads = q.size(1), d = q.size(3), n = r1 - r0;
   const int64_t kv = key_f32.size(1), group = heads / kv;
@@ -134,7 +136,8 @@ torch::Tensor ObservedAttend(const torch::Tensor& q, const torch::Tensor& k, con
 
 torch::Tensor AttentionProbabilities(const LayerAttention& a) {
   return torch::softmax(
-      MaskedScores(a.query.to(torch::kFloat), a.key.to(torch::kFloat), a.scale, a.softcap, a.mask), -1);
+      MaskedScores(a.query.to(torch::kFloat), a.key.to(torch::kFloat), a.scale, a.softcap, a.mask),
+      -1);
 }
 
 }  // namespace cluedrop::model

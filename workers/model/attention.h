@@ -26,9 +26,9 @@ struct AttentionMaskSpec {
 // One layer's attention inputs, handed to an AttentionObserver.
 struct LayerAttention {
   int64_t layer = 0;
-  torch::Tensor query;  // [B, H, Tq, D] after RoPE
-  torch::Tensor key;    // [B, KV, Tk, D] after RoPE (cache included, heads not repeated)
-  double scale = 1.0;   // softmax(scale * q.k) ...
+  torch::Tensor query;            // [B, H, Tq, D] after RoPE
+  torch::Tensor key;              // [B, KV, Tk, D] after RoPE (cache included, heads not repeated)
+  double scale = 1.0;             // softmax(scale * q.k) ...
   std::optional<double> softcap;  // ... of softcap * tanh(scale * q.k / softcap)
   AttentionMaskSpec mask;
 };

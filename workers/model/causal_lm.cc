@@ -14,7 +14,8 @@ DeviceMap DeviceMap::Even(int64_t num_layers, const std::vector<torch::Device>& 
   DeviceMap map;
   const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(devices.size()));
   for (int64_t i = 0; i < num_layers; ++i) {
-    map.layer_devices.push_back(devices.empty() ? torch::Device(torch::kCPU) : devices[i * n / num_layers]);
+    map.layer_devices.push_back(devices.empty() ? torch::Device(torch::kCPU)
+                                                : devices[i * n / num_layers]);
   }
   return map;
 }
@@ -26,12 +27,14 @@ CausalLM::CausalLM(ModelConfig config) : config_(std::move(config)) {
 Status CausalLM::Place(const DeviceMap& map, torch::ScalarType dtype) {
   if (static_cast<int64_t>(map.layer_devices.size()) != config_.num_layers) {
     return InvalidArgumentError("device map: has " + std::to_string(map.layer_devices.size()) +
-                                " layer devices for " + std::to_string(config_.num_layers) + " layers");
+                                " layer devices for " + std::to_string(config_.num_layers) +
+                                " layers");
   }
   return TorchCall("placing the model", [&] {
     const torch::Device first = map.layer_devices.front(), last = map.layer_devices.back();
     for (auto& m : input_modules_) m->to(first, dtype);
-    for (int64_t i = 0; i < config_.num_layers; ++i) layer_modules_[i]->to(map.layer_devices[i], dtype);
+    for (int64_t i = 0; i < config_.num_layers; ++i)
+      layer_modules_[i]->to(map.layer_devices[i], dtype);
     for (auto& m : output_modules_) m->to(last, dtype);
     layer_devices_ = map.layer_devices;
     input_device_ = first;
@@ -52,7 +55,8 @@ CausalLM::Prologue CausalLM::Prepare(const torch::Tensor& input_ids,
                 options.attention_mask.sizes());
     p.valid = options.attention_mask.to(device).ne(0);
   } else {
-    p.valid = torch::ones(input_ids.sizes(), torch::TensorOptions().dtype(torch::kBool).device(device));
+    p.valid =
+        torch::ones(input_ids.sizes(), torch::TensorOptions().dtype(torch::kBool).device(device));
   }
   torch::Tensor start;
   if (options.cache != nullptr && options.cache->next_position().defined()) {
@@ -121,8 +125,8 @@ StatusOr<int64_t> CausalLM::EnableLora(const std::vector<std::string>& targets, 
   }
   if (!unmatched.empty()) {
     return InvalidArgumentError("lora.target_modules: '" + *unmatched.begin() +
-                                "' matches no linear layer of this " +
-                                FamilyName(config_.family) + " model");
+                                "' matches no linear layer of this " + FamilyName(config_.family) +
+                                " model");
   }
   return adapted;
 }
@@ -130,7 +134,8 @@ StatusOr<int64_t> CausalLM::EnableLora(const std::vector<std::string>& targets, 
 StatusOr<std::shared_ptr<CausalLM>> CreateCausalLM(const ModelConfig& config) {
   CLUEDROP_RETURN_IF_ERROR(ValidateModelConfig(config, "config"));
   try {
-    if (config.family == ModelFamily::kGpt2) return std::shared_ptr<CausalLM>(std::make_shared<Gpt2LM>(config));
+    if (config.family == ModelFamily::kGpt2)
+      return std::shared_ptr<CausalLM>(std::make_shared<Gpt2LM>(config));
     return std::shared_ptr<CausalLM>(std::make_shared<DecoderLM>(config));
   } catch (const std::exception& e) {
     return InternalError(std::string("creating the model: ") + e.what());
@@ -148,12 +153,14 @@ StatusOr<torch::Device> ParseTorchDevice(const std::string& name) {
   try {
     torch::Device device(name);
     if (device.is_cuda() && !torch::cuda::is_available()) {
-      return FailedPreconditionError("device: '" + name + "' requested but no CUDA device is usable");
+      return FailedPreconditionError("device: '" + name +
+                                     "' requested but no CUDA device is usable");
     }
     if (device.is_cuda() && device.has_index() &&
         device.index() >= static_cast<int>(torch::cuda::device_count())) {
       return FailedPreconditionError("device: '" + name + "' does not exist (" +
-                                     std::to_string(torch::cuda::device_count()) + " CUDA devices)");
+                                     std::to_string(torch::cuda::device_count()) +
+                                     " CUDA devices)");
     }
     if (!device.is_cpu() && !device.is_cuda()) {
       return InvalidArgumentError("device: '" + name + "' is not cpu or cuda[:N]");

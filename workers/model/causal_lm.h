@@ -83,10 +83,10 @@ class CausalLM : public torch::nn::Module {
  protected:
   // Shared forward prologue: validity mask, position ids and mask spec.
   struct Prologue {
-    torch::Tensor valid;         // [B, T] bool
-    torch::Tensor position_ids;  // [B, T] long
-    AttentionMaskSpec spec;      // sliding window left unset
-    torch::Tensor next_position; // [B]
+    torch::Tensor valid;          // [B, T] bool
+    torch::Tensor position_ids;   // [B, T] long
+    AttentionMaskSpec spec;       // sliding window left unset
+    torch::Tensor next_position;  // [B]
   };
   Prologue Prepare(const torch::Tensor& input_ids, const ForwardOptions& options) const;
   // Records the step in the cache (after all layers ran).

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <map>
 
-
 namespace cluedrop::model {
 
 DecoderAttention::DecoderAttention(const ModelConfig& config, int64_t layer)
@@ -29,8 +28,8 @@ torch::Tensor DecoderAttention::forward(const torch::Tensor& x, const RopeTables
   if (options.cache != nullptr) std::tie(k, v) = options.cache->Append(layer_, k, v);
   AttentionMaskSpec layer_spec = spec;
   if (config_.layer_sliding[layer_]) layer_spec.sliding_window = config_.sliding_window;
-  const LayerAttention observed{layer_, q, k, config_.AttentionScale(), config_.attn_logit_softcapping,
-                                 layer_spec};
+  const LayerAttention observed{
+      layer_, q, k, config_.AttentionScale(), config_.attn_logit_softcapping, layer_spec};
   torch::Tensor out = ObservedAttend(q, k, v, observed, options.observer);
   return o_proj_->forward(out.transpose(1, 2).reshape({b, t, config_.num_heads * d}));
 }
@@ -67,7 +66,8 @@ torch::Tensor DecoderLayer::forward(const torch::Tensor& x, const RopeTables& ro
   torch::Tensor attn = self_attn_->forward(input_layernorm_->forward(x), rope, spec, options);
   if (gemma_) {
     torch::Tensor h = x + post_attention_layernorm_->forward(attn);
-    return h + post_feedforward_layernorm_->forward(mlp_->forward(pre_feedforward_layernorm_->forward(h)));
+    return h + post_feedforward_layernorm_->forward(
+                   mlp_->forward(pre_feedforward_layernorm_->forward(h)));
   }
   torch::Tensor h = x + attn;
   return h + mlp_->forward(post_attention_layernorm_->forward(h));
@@ -77,7 +77,8 @@ DecoderLM::DecoderLM(ModelConfig config) : CausalLM(std::move(config)) {
   const ModelConfig& c = config_;
   auto body = register_module("model", std::make_shared<torch::nn::Module>());
   body_ = body.get();
-  embed_tokens_ = body->register_module("embed_tokens", std::make_shared<Embedding>(c.vocab_size, c.hidden_size));
+  embed_tokens_ = body->register_module("embed_tokens",
+                                        std::make_shared<Embedding>(c.vocab_size, c.hidden_size));
   auto list = body->register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_layers; ++i) {
     layers_.push_back(std::make_shared<DecoderLayer>(c, i));
@@ -85,9 +86,11 @@ DecoderLM::DecoderLM(ModelConfig config) : CausalLM(std::move(config)) {
     list->push_back(layers_.back());
   }
   norm_ = body->register_module(
-      "norm", std::make_shared<RmsNorm>(c.hidden_size, c.norm_eps, c.family == ModelFamily::kGemma2));
+      "norm",
+      std::make_shared<RmsNorm>(c.hidden_size, c.norm_eps, c.family == ModelFamily::kGemma2));
   if (!c.tie_word_embeddings) {
-    lm_head_ = register_module("lm_head", std::make_shared<Linear>(c.hidden_size, c.vocab_size, false));
+    lm_head_ =
+        register_module("lm_head", std::make_shared<Linear>(c.hidden_size, c.vocab_size, false));
   }
   input_modules_ = {embed_tokens_};
   output_modules_ = {norm_};
@@ -111,8 +114,10 @@ torch::Tensor DecoderLM::Forward(const torch::Tensor& input_ids, const ForwardOp
     if (it == per_device.end()) {
       AttentionMaskSpec spec = p.spec;
       if (spec.key_valid.defined()) spec.key_valid = spec.key_valid.to(device);
-      it = per_device.emplace(device.str(),
-                              std::make_pair(RopeCosSin(inv_freq_, p.position_ids.to(device), dtype_), spec))
+      it = per_device
+               .emplace(
+                   device.str(),
+                   std::make_pair(RopeCosSin(inv_freq_, p.position_ids.to(device), dtype_), spec))
                .first;
     }
     h = layers_[i]->forward(h.to(device), it->second.first, it->second.second, options);
@@ -121,8 +126,9 @@ torch::Tensor DecoderLM::Forward(const torch::Tensor& input_ids, const ForwardOp
   if (options.last_token_only) h = h.narrow(1, h.size(1) - 1, 1);
   h = norm_->forward(h.to(output_device_));
   if (options.skip_lm_head) return h;
-  torch::Tensor logits = lm_head_ ? lm_head_->forward(h)
-                                  : torch::nn::functional::linear(h, embed_tokens_->weight.to(h.device()));
+  torch::Tensor logits =
+      lm_head_ ? lm_head_->forward(h)
+               : torch::nn::functional::linear(h, embed_tokens_->weight.to(h.device()));
   if (config_.final_logit_softcapping) {
     const double cap = *config_.final_logit_softcapping;
     logits = torch::tanh(logits / cap) * cap;

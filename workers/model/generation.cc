@@ -10,21 +10,25 @@ StatusOr<std::vector<std::vector<int64_t>>> GreedyGenerate(
     CausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
     const GenerationOptions& options) {
   if (prompts.empty()) return InvalidArgumentError("generate: no prompts");
-  if (options.max_new_tokens < 0) return InvalidArgumentError("generate: max_new_tokens must be >= 0");
+  if (options.max_new_tokens < 0)
+    return InvalidArgumentError("generate: max_new_tokens must be >= 0");
   size_t longest = 0;
   for (const auto& p : prompts) {
     if (p.empty()) return InvalidArgumentError("generate: empty prompt");
     for (int64_t id : p) {
       if (id < 0 || id >= model.config().vocab_size) {
-        return InvalidArgumentError("generate: token id " + std::to_string(id) + " outside the vocabulary of " +
+        return InvalidArgumentError("generate: token id " + std::to_string(id) +
+                                    " outside the vocabulary of " +
                                     std::to_string(model.config().vocab_size));
       }
     }
     longest = std::max(longest, p.size());
   }
-  if (static_cast<int64_t>(longest) + options.max_new_tokens > model.config().max_position_embeddings) {
-    return InvalidArgumentError("generate: prompt (" + std::to_string(longest) + ") + max_new_tokens (" +
-                                std::to_string(options.max_new_tokens) + ") exceeds max_position_embeddings " +
+  if (static_cast<int64_t>(longest) + options.max_new_tokens >
+      model.config().max_position_embeddings) {
+    return InvalidArgumentError("generate: prompt (" + std::to_string(longest) +
+                                ") + max_new_tokens (" + std::to_string(options.max_new_tokens) +
+                                ") exceeds max_position_embeddings " +
                                 std::to_string(model.config().max_position_embeddings));
   }
   const int64_t batch = static_cast<int64_t>(prompts.size()), width = static_cast<int64_t>(longest);

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-
 namespace cluedrop::model {
 
 Gpt2Block::Gpt2Block(const ModelConfig& config, int64_t layer) : config_(config), layer_(layer) {
@@ -29,8 +28,8 @@ torch::Tensor Gpt2Block::forward(const torch::Tensor& x, const AttentionMaskSpec
   const LayerAttention observed{layer_, q, k, config_.AttentionScale(), std::nullopt, spec};
   torch::Tensor attn = ObservedAttend(q, k, v, observed, options.observer);
   torch::Tensor hidden = x + attn_c_proj_->forward(attn.transpose(1, 2).reshape({b, t, h}));
-  torch::Tensor mlp = mlp_c_proj_->forward(
-      Activation(config_.hidden_act, c_fc_->forward(ln_2_->forward(hidden))));
+  torch::Tensor mlp =
+      mlp_c_proj_->forward(Activation(config_.hidden_act, c_fc_->forward(ln_2_->forward(hidden))));
   return hidden + mlp;
 }
 
@@ -38,8 +37,8 @@ Gpt2LM::Gpt2LM(ModelConfig config) : CausalLM(std::move(config)) {
   const ModelConfig& c = config_;
   auto body = register_module("transformer", std::make_shared<torch::nn::Module>());
   wte_ = body->register_module("wte", std::make_shared<Embedding>(c.vocab_size, c.hidden_size));
-  wpe_ = body->register_module("wpe",
-                               std::make_shared<Embedding>(c.max_position_embeddings, c.hidden_size));
+  wpe_ = body->register_module(
+      "wpe", std::make_shared<Embedding>(c.max_position_embeddings, c.hidden_size));
   auto list = body->register_module("h", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_layers; ++i) {
     blocks_.push_back(std::make_shared<Gpt2Block>(c, i));
@@ -48,7 +47,8 @@ Gpt2LM::Gpt2LM(ModelConfig config) : CausalLM(std::move(config)) {
   }
   ln_f_ = body->register_module("ln_f", std::make_shared<LayerNorm>(c.hidden_size, c.norm_eps));
   if (!c.tie_word_embeddings) {
-    lm_head_ = register_module("lm_head", std::make_shared<Linear>(c.hidden_size, c.vocab_size, false));
+    lm_head_ =
+        register_module("lm_head", std::make_shared<Linear>(c.hidden_size, c.vocab_size, false));
   }
   input_modules_ = {wte_, wpe_};
   output_modules_ = {ln_f_};
@@ -58,8 +58,8 @@ Gpt2LM::Gpt2LM(ModelConfig config) : CausalLM(std::move(config)) {
 torch::Tensor Gpt2LM::Forward(const torch::Tensor& input_ids, const ForwardOptions& options) {
   torch::Tensor ids = input_ids.to(input_device_);
   Prologue p = Prepare(ids, options);
-  TORCH_CHECK(p.position_ids.max().item<int64_t>() < config_.max_position_embeddings,
-              "position ", p.position_ids.max().item<int64_t>(), " exceeds n_positions ",
+  TORCH_CHECK(p.position_ids.max().item<int64_t>() < config_.max_position_embeddings, "position ",
+              p.position_ids.max().item<int64_t>(), " exceeds n_positions ",
               config_.max_position_embeddings);
   torch::Tensor h = wte_->forward(ids) + wpe_->forward(p.position_ids);
   for (int64_t i = 0; i < config_.num_layers; ++i) {

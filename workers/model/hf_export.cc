@@ -1,9 +1,8 @@
 #include "workers/model/hf_export.h"
 
 #include <filesystem>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "workers/model/checkpoint/atomic_file.h"
 #include "workers/model/checkpoint/safetensors_writer.h"
@@ -17,20 +16,29 @@ namespace fs = std::filesystem;
 
 StatusOr<DType> ToDType(torch::ScalarType type) {
   switch (type) {
-    case torch::kFloat: return DType::kF32;
-    case torch::kBFloat16: return DType::kBF16;
-    case torch::kHalf: return DType::kF16;
-    case torch::kDouble: return DType::kF64;
-    default: return InvalidArgumentError("export dtype must be float32, bfloat16 or float16");
+    case torch::kFloat:
+      return DType::kF32;
+    case torch::kBFloat16:
+      return DType::kBF16;
+    case torch::kHalf:
+      return DType::kF16;
+    case torch::kDouble:
+      return DType::kF64;
+    default:
+      return InvalidArgumentError("export dtype must be float32, bfloat16 or float16");
   }
 }
 
 const char* DtypeConfigName(torch::ScalarType type) {
   switch (type) {
-    case torch::kBFloat16: return "bfloat16";
-    case torch::kHalf: return "float16";
-    case torch::kDouble: return "float64";
-    default: return "float32";
+    case torch::kBFloat16:
+      return "bfloat16";
+    case torch::kHalf:
+      return "float16";
+    case torch::kDouble:
+      return "float64";
+    default:
+      return "float32";
   }
 }
 
@@ -85,7 +93,8 @@ Status SaveHfModel(CausalLM& model, const std::string& dir, const ExportOptions&
 
 Status SaveLoraAdapter(CausalLM& model, const std::string& dir, const std::string& base_model) {
   auto tensors = model.PeftTensors();
-  if (tensors.empty()) return FailedPreconditionError("export: the model has no LoRA layers enabled");
+  if (tensors.empty())
+    return FailedPreconditionError("export: the model has no LoRA layers enabled");
   std::set<std::string> targets;
   int64_t rank = 0;
   double alpha = 0;
@@ -126,7 +135,8 @@ Status SaveLoraAdapter(CausalLM& model, const std::string& dir, const std::strin
       {"modules_to_save", nullptr},
       {"init_lora_weights", true},
   };
-  return WriteFileAtomically((fs::path(dir) / "adapter_config.json").string(), config.dump(2) + "\n");
+  return WriteFileAtomically((fs::path(dir) / "adapter_config.json").string(),
+                             config.dump(2) + "\n");
 }
 
 }  // namespace cluedrop::model

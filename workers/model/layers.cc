@@ -14,9 +14,11 @@ ScopedSkipInit::ScopedSkipInit() : previous_(skip_init) { skip_init = true; }
 ScopedSkipInit::~ScopedSkipInit() { skip_init = previous_; }
 
 Linear::Linear(int64_t in, int64_t out, bool with_bias, bool transposed) : transposed_(transposed) {
-  weight = register_parameter("weight", transposed ? torch::empty({in, out}) : torch::empty({out, in}));
+  weight =
+      register_parameter("weight", transposed ? torch::empty({in, out}) : torch::empty({out, in}));
   if (!skip_init) torch::nn::init::normal_(weight, 0.0, 0.02);
-  if (with_bias) bias = register_parameter("bias", skip_init ? torch::empty({out}) : torch::zeros({out}));
+  if (with_bias)
+    bias = register_parameter("bias", skip_init ? torch::empty({out}) : torch::zeros({out}));
 }
 
 torch::Tensor Linear::forward(const torch::Tensor& x) {

@@ -2,9 +2,8 @@
 
 #include <cmath>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/file.h"
 
@@ -114,7 +113,8 @@ std::vector<int64_t> IdList(FieldReader& reader, const char* key) {
 Status ParseRopeScaling(FieldReader& reader, const std::string& display_name, RopeScaling* out) {
   const json* v = reader.Find("rope_scaling");
   if (v == nullptr) return OkStatus();
-  if (!v->is_object()) return InvalidArgumentError(display_name + ": rope_scaling: must be an object");
+  if (!v->is_object())
+    return InvalidArgumentError(display_name + ": rope_scaling: must be an object");
   FieldReader sub(*v, display_name + ": rope_scaling");
   std::string type = sub.String("rope_type", sub.String("type", "default"));
   if (type == "default") return sub.status();
@@ -227,7 +227,8 @@ Status ParseGpt2(FieldReader& r, ModelConfig* c) {
   c->tie_word_embeddings = r.Bool("tie_word_embeddings", true);
   c->qkv_bias = c->o_bias = c->mlp_bias = true;
   c->layer_sliding.assign(std::max<int64_t>(c->num_layers, 0), false);
-  if (r.Bool("scale_attn_by_inverse_layer_idx", false) || r.Bool("reorder_and_upcast_attn", false)) {
+  if (r.Bool("scale_attn_by_inverse_layer_idx", false) ||
+      r.Bool("reorder_and_upcast_attn", false)) {
     r.Fail("scale_attn_by_inverse_layer_idx", "true is not supported");
   }
   if (!r.Bool("scale_attn_weights", true)) r.Fail("scale_attn_weights", "false is not supported");
@@ -238,9 +239,12 @@ Status ParseGpt2(FieldReader& r, ModelConfig* c) {
 
 const char* FamilyName(ModelFamily family) {
   switch (family) {
-    case ModelFamily::kLlama: return "llama";
-    case ModelFamily::kGemma2: return "gemma2";
-    case ModelFamily::kGpt2: return "gpt2";
+    case ModelFamily::kLlama:
+      return "llama";
+    case ModelFamily::kGemma2:
+      return "gemma2";
+    case ModelFamily::kGpt2:
+      return "gpt2";
   }
   return "unknown";
 }
@@ -254,7 +258,7 @@ int64_t ModelConfig::NumParameters() const {
   const int64_t q = num_heads * head_dim, kv = num_kv_heads * head_dim;
   int64_t per_layer = hidden_size * (q + 2 * kv) + q * hidden_size;
   if (family == ModelFamily::kGpt2) {
-    per_layer += 2 * hidden_size * intermediate_size + 4 * hidden_size;  // + 2 layer norms
+    per_layer += 2 * hidden_size * intermediate_size + 4 * hidden_size;         // + 2 layer norms
     per_layer += (q + 2 * kv) + hidden_size + intermediate_size + hidden_size;  // biases
   } else {
     per_layer += 3 * hidden_size * intermediate_size;
@@ -269,7 +273,8 @@ int64_t ModelConfig::NumParameters() const {
 
 Status ValidateModelConfig(const ModelConfig& c, const std::string& name) {
   auto positive = [&](const char* field, int64_t v) -> Status {
-    if (v <= 0) return InvalidArgumentError(name + ": " + field + ": must be > 0, got " + std::to_string(v));
+    if (v <= 0)
+      return InvalidArgumentError(name + ": " + field + ": must be > 0, got " + std::to_string(v));
     return OkStatus();
   };
   CLUEDROP_RETURN_IF_ERROR(positive("vocab_size", c.vocab_size));
@@ -282,7 +287,8 @@ Status ValidateModelConfig(const ModelConfig& c, const std::string& name) {
   CLUEDROP_RETURN_IF_ERROR(positive("max_position_embeddings", c.max_position_embeddings));
   if (c.num_heads % c.num_kv_heads != 0) {
     return InvalidArgumentError(name + ": num_key_value_heads: " + std::to_string(c.num_kv_heads) +
-                                " does not divide num_attention_heads " + std::to_string(c.num_heads));
+                                " does not divide num_attention_heads " +
+                                std::to_string(c.num_heads));
   }
   if (c.family == ModelFamily::kGpt2 && c.hidden_size % c.num_heads != 0) {
     return InvalidArgumentError(name + ": n_head: " + std::to_string(c.num_heads) +
@@ -306,9 +312,11 @@ Status ValidateModelConfig(const ModelConfig& c, const std::string& name) {
   bool act_ok = false;
   for (const char* a : kActs) act_ok = act_ok || c.hidden_act == a;
   if (!act_ok) {
-    return InvalidArgumentError(name + ": hidden_act: unsupported activation '" + c.hidden_act + "'");
+    return InvalidArgumentError(name + ": hidden_act: unsupported activation '" + c.hidden_act +
+                                "'");
   }
-  for (double cap : {c.attn_logit_softcapping.value_or(1.0), c.final_logit_softcapping.value_or(1.0)}) {
+  for (double cap :
+       {c.attn_logit_softcapping.value_or(1.0), c.final_logit_softcapping.value_or(1.0)}) {
     if (!(cap > 0)) return InvalidArgumentError(name + ": *_logit_softcapping: must be > 0");
   }
   return OkStatus();
@@ -322,8 +330,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view json_text, const std::st
   ModelConfig c;
   c.model_type = r.String("model_type", "");
   CLUEDROP_RETURN_IF_ERROR(r.status());
-  if (const json* archs = r.Find("architectures"); archs && archs->is_array() && !archs->empty() &&
-                                                   (*archs)[0].is_string()) {
+  if (const json* archs = r.Find("architectures");
+      archs && archs->is_array() && !archs->empty() && (*archs)[0].is_string()) {
     c.architecture = (*archs)[0].get<std::string>();
   }
   if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2") {
@@ -342,7 +350,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view json_text, const std::st
                                          {"qwen2", "Qwen2ForCausalLM"},
                                          {"gemma2", "Gemma2ForCausalLM"},
                                          {"gpt2", "GPT2LMHeadModel"}};
-    for (auto& d : kDefaults) if (c.model_type == d[0]) c.architecture = d[1];
+    for (auto& d : kDefaults)
+      if (c.model_type == d[0]) c.architecture = d[1];
   }
   if (c.family == ModelFamily::kGpt2) {
     CLUEDROP_RETURN_IF_ERROR(ParseGpt2(r, &c));

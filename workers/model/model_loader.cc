@@ -11,20 +11,28 @@ namespace {
 
 StatusOr<torch::ScalarType> ToTorch(DType dtype) {
   switch (dtype) {
-    case DType::kF64: return torch::kDouble;
-    case DType::kF32: return torch::kFloat;
-    case DType::kF16: return torch::kHalf;
-    case DType::kBF16: return torch::kBFloat16;
-    default: return InvalidArgumentError(std::string("dtype ") + DTypeName(dtype) + " is not a floating-point type");
+    case DType::kF64:
+      return torch::kDouble;
+    case DType::kF32:
+      return torch::kFloat;
+    case DType::kF16:
+      return torch::kHalf;
+    case DType::kBF16:
+      return torch::kBFloat16;
+    default:
+      return InvalidArgumentError(std::string("dtype ") + DTypeName(dtype) +
+                                  " is not a floating-point type");
   }
 }
 
 // Tensors a checkpoint may hold that no parameter corresponds to.
 bool Ignorable(const std::string& name, const ModelConfig& config) {
   auto ends_with = [&](const std::string& suffix) {
-    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  if (ends_with("rotary_emb.inv_freq") || ends_with(".attn.bias") || ends_with(".attn.masked_bias")) {
+  if (ends_with("rotary_emb.inv_freq") || ends_with(".attn.bias") ||
+      ends_with(".attn.masked_bias")) {
     return true;
   }
   return config.tie_word_embeddings && name == "lm_head.weight";
@@ -50,8 +58,9 @@ std::string ShapeString(c10::IntArrayRef shape) {
 Status CopyInto(torch::Tensor& param, const TensorView& view, const std::string& what) {
   const TensorInfo& info = *view.info;
   if (c10::IntArrayRef(info.shape) != param.sizes()) {
-    return InvalidArgumentError(what + ": shape " + ShapeString(info.shape) + " does not match the " +
-                                "model's " + ShapeString(param.sizes()) + " (config.json disagrees?)");
+    return InvalidArgumentError(what + ": shape " + ShapeString(info.shape) +
+                                " does not match the " + "model's " + ShapeString(param.sizes()) +
+                                " (config.json disagrees?)");
   }
   StatusOr<torch::ScalarType> src_type = ToTorch(info.dtype);
   if (!src_type.ok()) return InvalidArgumentError(what + ": " + src_type.status().message());
@@ -80,15 +89,18 @@ Status LoadWeights(CausalLM& model, const CheckpointReader& reader, const std::s
   for (const std::string& name : reader.TensorNames()) {
     if (used.count(name) == 0 && !Ignorable(name, model.config())) {
       return InvalidArgumentError(display + ": unexpected tensor '" + name + "' for architecture " +
-                                  model.config().architecture + " (config.json disagrees with the weights?)");
+                                  model.config().architecture +
+                                  " (config.json disagrees with the weights?)");
     }
   }
   return OkStatus();
 }
 
-Status LoadLoraWeights(CausalLM& model, const CheckpointReader& reader, const std::string& display) {
+Status LoadLoraWeights(CausalLM& model, const CheckpointReader& reader,
+                       const std::string& display) {
   auto tensors = model.PeftTensors();
-  if (tensors.empty()) return FailedPreconditionError(display + ": the model has no LoRA layers enabled");
+  if (tensors.empty())
+    return FailedPreconditionError(display + ": the model has no LoRA layers enabled");
   for (auto& [name, param] : tensors) {
     if (!reader.Has(name)) return InvalidArgumentError(display + ": missing tensor '" + name + "'");
     CLUEDROP_ASSIGN_OR_RETURN(TensorView view, reader.Get(name));
@@ -102,7 +114,8 @@ Status LoadLoraWeights(CausalLM& model, const CheckpointReader& reader, const st
   return OkStatus();
 }
 
-StatusOr<std::shared_ptr<CausalLM>> LoadCausalLM(const std::string& dir, const LoadOptions& options) {
+StatusOr<std::shared_ptr<CausalLM>> LoadCausalLM(const std::string& dir,
+                                                 const LoadOptions& options) {
   const std::string config_path = (std::filesystem::path(dir) / "config.json").string();
   CLUEDROP_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(config_path));
   CLUEDROP_ASSIGN_OR_RETURN(auto reader, CheckpointReader::Open(dir));
@@ -113,7 +126,8 @@ StatusOr<std::shared_ptr<CausalLM>> LoadCausalLM(const std::string& dir, const L
   }
   std::vector<torch::Device> devices = options.devices;
   if (devices.empty()) devices.push_back(torch::kCPU);
-  CLUEDROP_RETURN_IF_ERROR(model->Place(DeviceMap::Even(config.num_layers, devices), options.dtype));
+  CLUEDROP_RETURN_IF_ERROR(
+      model->Place(DeviceMap::Even(config.num_layers, devices), options.dtype));
   CLUEDROP_RETURN_IF_ERROR(LoadWeights(*model, *reader, dir));
   model->eval();
   return model;

@@ -32,12 +32,14 @@ struct LoadOptions {
 // Reads dir/config.json and the weights. Fails with a message naming the
 // file and tensor on a missing tensor, a shape mismatch, an unexpected
 // tensor, an unsupported architecture or an unreadable file.
-StatusOr<std::shared_ptr<CausalLM>> LoadCausalLM(const std::string& dir, const LoadOptions& options);
+StatusOr<std::shared_ptr<CausalLM>> LoadCausalLM(const std::string& dir,
+                                                 const LoadOptions& options);
 
 // Copies every base-model parameter of `model` from `reader` (shapes must
 // match exactly; dtypes are converted). `display_name` names the checkpoint
 // in errors.
-Status LoadWeights(CausalLM& model, const CheckpointReader& reader, const std::string& display_name);
+Status LoadWeights(CausalLM& model, const CheckpointReader& reader,
+                   const std::string& display_name);
 
 // Copies LoRA matrices from a PEFT adapter_model.safetensors into `model`,
 // which must have LoRA enabled on the same modules with the same rank.

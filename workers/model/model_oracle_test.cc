@@ -70,9 +70,11 @@ class ModelOracleTest : public ::testing::TestWithParam<const char*> {
     const double max_err = (a - b).abs().max().item<double>();
     const double mean_err = (a - b).abs().mean().item<double>();
     const double scale = b.abs().max().item<double>();
-    const double argmax_agree = a.argmax(-1).eq(b.argmax(-1)).to(torch::kFloat).mean().item<double>();
+    const double argmax_agree =
+        a.argmax(-1).eq(b.argmax(-1)).to(torch::kFloat).mean().item<double>();
     std::cout << "[" << GetParam() << "] " << what << ": max |diff| " << max_err << ", mean "
-              << mean_err << ", max |logit| " << scale << ", argmax agreement " << argmax_agree << "\n";
+              << mean_err << ", max |logit| " << scale << ", argmax agreement " << argmax_agree
+              << "\n";
     if (Exact()) {
       EXPECT_LE(max_err, 1e-4) << what;
     } else {
@@ -149,8 +151,9 @@ TEST_P(ModelOracleTest, GreedyGenerationMatchesTransformers) {
   } else {
     size_t same = 0;
     while (same < want.size() && same < (*out)[0].size() && (*out)[0][same] == want[same]) ++same;
-    std::cout << "[" << GetParam() << "] bf16 greedy generation agrees with float32 transformers for "
-              << same << " of 20 tokens (reported, not required)\n";
+    std::cout << "[" << GetParam()
+              << "] bf16 greedy generation agrees with float32 transformers for " << same
+              << " of 20 tokens (reported, not required)\n";
   }
 }
 
@@ -173,17 +176,19 @@ TEST_P(ModelOracleTest, ExportLoadsInTransformersAndReproducesLogits) {
   // ...and so does transformers, unchanged.
   const std::string python = testing::OraclePython();
   ASSERT_FALSE(python.empty()) << "CLUEDROP_PYTHON is not set";
-  const std::string cmd = python + " " + testing::SourceDir() + "/tests/oracle/check_export.py --model " +
-                          out + " --reference " + dir_ + "/reference.safetensors";
+  const std::string cmd = python + " " + testing::SourceDir() +
+                          "/tests/oracle/check_export.py --model " + out + " --reference " + dir_ +
+                          "/reference.safetensors";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
 TEST_P(ModelOracleTest, LoraAdapterLoadsInPeftAndReproducesLogits) {
   if (!Exact()) GTEST_SKIP() << "LoRA export is checked in float32 runs only";
   const bool gpt2 = model_->config().family == ModelFamily::kGpt2;
-  auto adapted = model_->EnableLora(gpt2 ? std::vector<std::string>{"c_attn", "c_fc"}
-                                         : std::vector<std::string>{"q_proj", "v_proj", "down_proj"},
-                                    4, 8.0);
+  auto adapted =
+      model_->EnableLora(gpt2 ? std::vector<std::string>{"c_attn", "c_fc"}
+                              : std::vector<std::string>{"q_proj", "v_proj", "down_proj"},
+                         4, 8.0);
   ASSERT_TRUE(adapted.ok()) << adapted.status();
   EXPECT_EQ(*adapted, model_->config().num_layers * (gpt2 ? 2 : 3));
   torch::manual_seed(7);
@@ -200,24 +205,29 @@ TEST_P(ModelOracleTest, LoraAdapterLoadsInPeftAndReproducesLogits) {
   testing::RemoveTree(out);
   ASSERT_TRUE(SaveLoraAdapter(*model_, out, dir_ + "/model").ok());
   SafetensorsWriter writer;
-  ASSERT_TRUE(writer.Add("logits", DType::kF32, logits.sizes().vec(), logits.data_ptr(), logits.nbytes()).ok());
+  ASSERT_TRUE(
+      writer.Add("logits", DType::kF32, logits.sizes().vec(), logits.data_ptr(), logits.nbytes())
+          .ok());
   ASSERT_TRUE(writer.Write(out + "/our_logits.safetensors").ok());
   // Our loader reads the adapter back.
   auto fresh = LoadCausalLM(dir_ + "/model", LoadOptions{{testing::TestDevice()}, torch::kFloat});
   ASSERT_TRUE(fresh.ok());
-  ASSERT_TRUE((*fresh)->EnableLora(gpt2 ? std::vector<std::string>{"c_attn", "c_fc"}
-                                        : std::vector<std::string>{"q_proj", "v_proj", "down_proj"},
-                                   4, 8.0).ok());
+  ASSERT_TRUE((*fresh)
+                  ->EnableLora(gpt2 ? std::vector<std::string>{"c_attn", "c_fc"}
+                                    : std::vector<std::string>{"q_proj", "v_proj", "down_proj"},
+                               4, 8.0)
+                  .ok());
   auto adapter = CheckpointReader::Open(out + "/adapter_model.safetensors");
   ASSERT_TRUE(adapter.ok()) << adapter.status();
   Status loaded = LoadLoraWeights(**fresh, **adapter, out);
   ASSERT_TRUE(loaded.ok()) << loaded;
   model_ = *fresh;
-  ExpectLogitsClose(Run(""), logits, ReadTensor(*ref_, "attention_mask"), "logits after adapter reload");
+  ExpectLogitsClose(Run(""), logits, ReadTensor(*ref_, "attention_mask"),
+                    "logits after adapter reload");
   const std::string cmd = testing::OraclePython() + " " + testing::SourceDir() +
-                          "/tests/oracle/check_lora_export.py --base " + dir_ + "/model --adapter " + out +
-                          " --logits " + out + "/our_logits.safetensors --reference " + dir_ +
-                          "/reference.safetensors";
+                          "/tests/oracle/check_lora_export.py --base " + dir_ +
+                          "/model --adapter " + out + " --logits " + out +
+                          "/our_logits.safetensors --reference " + dir_ + "/reference.safetensors";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 

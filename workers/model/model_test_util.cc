@@ -41,11 +41,20 @@ torch::Tensor ReadTensor(const CheckpointReader& reader, const std::string& name
   const TensorInfo& info = *view->info;
   torch::ScalarType type;
   switch (info.dtype) {
-    case DType::kF32: type = torch::kFloat; break;
-    case DType::kI64: type = torch::kLong; break;
-    case DType::kBF16: type = torch::kBFloat16; break;
-    case DType::kF16: type = torch::kHalf; break;
-    default: throw std::runtime_error(name + ": unexpected dtype in reference file");
+    case DType::kF32:
+      type = torch::kFloat;
+      break;
+    case DType::kI64:
+      type = torch::kLong;
+      break;
+    case DType::kBF16:
+      type = torch::kBFloat16;
+      break;
+    case DType::kF16:
+      type = torch::kHalf;
+      break;
+    default:
+      throw std::runtime_error(name + ": unexpected dtype in reference file");
   }
   return torch::from_blob(const_cast<uint8_t*>(view->data), info.shape,
                           torch::TensorOptions().dtype(type))
@@ -53,9 +62,10 @@ torch::Tensor ReadTensor(const CheckpointReader& reader, const std::string& name
 }
 
 void RemoveTree(const std::string& path) {
-  ::nftw(path.c_str(),
-         [](const char* p, const struct stat*, int, struct FTW*) { return std::remove(p); }, 16,
-         FTW_DEPTH | FTW_PHYS);
+  ::nftw(
+      path.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) { return std::remove(p); }, 16,
+      FTW_DEPTH | FTW_PHYS);
 }
 
 std::string OraclePython() { return Env("CLUEDROP_PYTHON", CLUEDROP_PYTHON_DEFAULT); }

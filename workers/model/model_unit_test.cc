@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 ModelConfig TinyConfig(const std::string& type) {
   std::string json;
   if (type == "gpt2") {
-    json = R"({"model_type": "gpt2", "vocab_size": 50, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64})";
+    json =
+        R"({"model_type": "gpt2", "vocab_size": 50, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64})";
   } else {
     json = R"({"model_type": ")" + type + R"(", "vocab_size": 50, "hidden_size": 32,
       "intermediate_size": 48, "num_hidden_layers": 3, "num_attention_heads": 4,
@@ -100,10 +101,12 @@ TEST_P(FamilyTest, SaveAndLoadRoundTripsEveryParameter) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(All, FamilyTest, ::testing::Values("llama", "mistral", "qwen2", "gemma2", "gpt2"));
+INSTANTIATE_TEST_SUITE_P(All, FamilyTest,
+                         ::testing::Values("llama", "mistral", "qwen2", "gemma2", "gpt2"));
 
 TEST(DeviceMapTest, EvenSplitIsContiguous) {
-  DeviceMap map = DeviceMap::Even(5, {torch::Device(torch::kCPU, 0), torch::Device(torch::kCPU, 1)});
+  DeviceMap map =
+      DeviceMap::Even(5, {torch::Device(torch::kCPU, 0), torch::Device(torch::kCPU, 1)});
   ASSERT_EQ(map.layer_devices.size(), 5u);
   EXPECT_EQ(map.layer_devices[0].index(), 0);
   EXPECT_EQ(map.layer_devices[2].index(), 0);
@@ -137,7 +140,8 @@ TEST(LoaderErrorTest, MissingMismatchedAndUnexpectedTensorsAreNamed) {
   // Rewrite the weights without one tensor, with one of the wrong shape, or
   // with an extra one.
   auto tensors = (*model)->HfTensors();
-  auto rewrite = [&](const std::string& drop, const std::string& reshape, const std::string& extra) {
+  auto rewrite = [&](const std::string& drop, const std::string& reshape,
+                     const std::string& extra) {
     SafetensorsWriter writer;
     std::vector<torch::Tensor> keep;
     for (auto& [name, t] : tensors) {
@@ -157,19 +161,23 @@ TEST(LoaderErrorTest, MissingMismatchedAndUnexpectedTensorsAreNamed) {
   auto missing = LoadCausalLM(dir, {});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("missing tensor 'model.layers.1.mlp.up_proj.weight'"),
-            std::string::npos) << missing.status();
+            std::string::npos)
+      << missing.status();
 
   rewrite("", "model.layers.0.self_attn.k_proj.weight", "");
   auto shape = LoadCausalLM(dir, {});
   ASSERT_FALSE(shape.ok());
   EXPECT_NE(shape.status().message().find("'model.layers.0.self_attn.k_proj.weight': shape [512]"),
-            std::string::npos) << shape.status();
+            std::string::npos)
+      << shape.status();
 
   rewrite("", "", "model.layers.0.self_attn.q_norm.weight");
   auto extra = LoadCausalLM(dir, {});
   ASSERT_FALSE(extra.ok());
-  EXPECT_NE(extra.status().message().find("unexpected tensor 'model.layers.0.self_attn.q_norm.weight'"),
-            std::string::npos) << extra.status();
+  EXPECT_NE(
+      extra.status().message().find("unexpected tensor 'model.layers.0.self_attn.q_norm.weight'"),
+      std::string::npos)
+      << extra.status();
 
   std::ofstream(dir + "/config.json") << R"({"model_type": "falcon"})";
   auto arch = LoadCausalLM(dir, {});

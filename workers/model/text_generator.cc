@@ -13,7 +13,8 @@ class TorchTextGenerator : public TextGenerator {
       : model_(std::move(model)), tokenizer_(std::move(tokenizer)) {}
 
   StatusOr<GeneratedText> Generate(const std::string& prompt, int64_t max_new_tokens) override {
-    CLUEDROP_ASSIGN_OR_RETURN(Encoding encoding, tokenizer_->Encode(prompt, /*add_special_tokens=*/true));
+    CLUEDROP_ASSIGN_OR_RETURN(Encoding encoding,
+                              tokenizer_->Encode(prompt, /*add_special_tokens=*/true));
     if (encoding.ids.empty()) return InvalidArgumentError("prompt: encodes to no tokens");
     GeneratedText out;
     out.prompt_ids.assign(encoding.ids.begin(), encoding.ids.end());
@@ -44,9 +45,9 @@ StatusOr<std::unique_ptr<TextGenerator>> TextGenerator::Load(const std::string& 
   load.dtype = dtype;
   CLUEDROP_ASSIGN_OR_RETURN(auto model, LoadCausalLM(dir, load));
   if (tokenizer->vocab_size() > model->config().vocab_size) {
-    return InvalidArgumentError(dir + ": tokenizer.json has " + std::to_string(tokenizer->vocab_size()) +
-                                " tokens but config.json vocab_size is " +
-                                std::to_string(model->config().vocab_size));
+    return InvalidArgumentError(
+        dir + ": tokenizer.json has " + std::to_string(tokenizer->vocab_size()) +
+        " tokens but config.json vocab_size is " + std::to_string(model->config().vocab_size));
   }
   return std::unique_ptr<TextGenerator>(
       std::make_unique<TorchTextGenerator>(std::move(model), std::move(tokenizer)));

@@ -1,9 +1,8 @@
 #include "workers/scorer/document_reader.h"
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/file.h"
 
@@ -11,7 +10,8 @@ namespace cluedrop::scorer {
 namespace {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 StatusOr<std::vector<Document>> ParseJsonl(std::string_view content, const std::string& path) {
@@ -26,9 +26,11 @@ StatusOr<std::vector<Document>> ParseJsonl(std::string_view content, const std::
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     const std::string where = path + ":" + std::to_string(line_no) + ": ";
     nlohmann::json j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return InvalidArgumentError(where + "not a JSON object");
+    if (j.is_discarded() || !j.is_object())
+      return InvalidArgumentError(where + "not a JSON object");
     auto text = j.find("text");
-    if (text == j.end() || !text->is_string()) return InvalidArgumentError(where + "\"text\" must be a string");
+    if (text == j.end() || !text->is_string())
+      return InvalidArgumentError(where + "\"text\" must be a string");
     Document doc;
     auto id = j.find("id");
     if (id == j.end() || id->is_null()) {
@@ -48,8 +50,8 @@ StatusOr<std::vector<Document>> ParseJsonl(std::string_view content, const std::
 }
 
 // RFC 4180 records; `line` of each record's start is kept for errors.
-StatusOr<std::vector<std::pair<size_t, std::vector<std::string>>>> CsvRecords(std::string_view c,
-                                                                              const std::string& path) {
+StatusOr<std::vector<std::pair<size_t, std::vector<std::string>>>> CsvRecords(
+    std::string_view c, const std::string& path) {
   std::vector<std::pair<size_t, std::vector<std::string>>> records;
   std::vector<std::string> fields;
   std::string field;
@@ -58,7 +60,8 @@ StatusOr<std::vector<std::pair<size_t, std::vector<std::string>>>> CsvRecords(st
   auto end_record = [&] {
     fields.push_back(std::move(field));
     field.clear();
-    if (!(fields.size() == 1 && fields[0].empty())) records.emplace_back(record_line, std::move(fields));
+    if (!(fields.size() == 1 && fields[0].empty()))
+      records.emplace_back(record_line, std::move(fields));
     fields.clear();
     field_started = false;
   };
@@ -93,7 +96,9 @@ StatusOr<std::vector<std::pair<size_t, std::vector<std::string>>>> CsvRecords(st
       field_started = true;
     }
   }
-  if (quoted) return InvalidArgumentError(path + ":" + std::to_string(record_line) + ": unterminated quoted field");
+  if (quoted)
+    return InvalidArgumentError(path + ":" + std::to_string(record_line) +
+                                ": unterminated quoted field");
   if (field_started || !fields.empty()) end_record();
   return records;
 }
@@ -112,8 +117,9 @@ StatusOr<std::vector<Document>> ParseCsv(std::string_view content, const std::st
   for (size_t r = 1; r < records.size(); ++r) {
     const auto& [line, fields] = records[r];
     if (fields.size() != header.size()) {
-      return InvalidArgumentError(path + ":" + std::to_string(line) + ": " + std::to_string(fields.size()) +
-                                  " fields, the header has " + std::to_string(header.size()));
+      return InvalidArgumentError(path + ":" + std::to_string(line) + ": " +
+                                  std::to_string(fields.size()) + " fields, the header has " +
+                                  std::to_string(header.size()));
     }
     Document doc;
     doc.id = id_col >= 0 ? fields[id_col] : "row-" + std::to_string(r);
@@ -156,8 +162,8 @@ std::string StripFieldTags(std::string_view text) {
       size_t j = i + 1;
       if (j < text.size() && text[j] == '/') ++j;
       size_t name = j;
-      while (j < text.size() && ((text[j] >= 'a' && text[j] <= 'z') || (text[j] >= '0' && text[j] <= '9') ||
-                                 text[j] == '_')) {
+      while (j < text.size() && ((text[j] >= 'a' && text[j] <= 'z') ||
+                                 (text[j] >= '0' && text[j] <= '9') || text[j] == '_')) {
         ++j;
       }
       if (j > name && j < text.size() && text[j] == '>') {
@@ -172,8 +178,9 @@ std::string StripFieldTags(std::string_view text) {
 
 StatusOr<std::vector<Document>> ParseDocuments(std::string_view content, const std::string& path) {
   StatusOr<std::vector<Document>> docs = EndsWith(path, ".jsonl") ? ParseJsonl(content, path)
-                                         : EndsWith(path, ".csv")  ? ParseCsv(content, path)
-                                                                   : StatusOr<std::vector<Document>>(ParsePlain(content));
+                                         : EndsWith(path, ".csv")
+                                             ? ParseCsv(content, path)
+                                             : StatusOr<std::vector<Document>>(ParsePlain(content));
   if (docs.ok() && docs->empty()) return InvalidArgumentError(path + ": no documents");
   return docs;
 }

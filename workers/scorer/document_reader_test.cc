@@ -18,7 +18,8 @@ TEST(DocumentReaderTest, PaperCsvWithQuotedNewlinesAndTags) {
 }
 
 TEST(DocumentReaderTest, JsonlIdsAndErrorsNameTheLine) {
-  auto docs = ParseDocuments("{\"id\": \"a\", \"text\": \"x <b>y</b>\"}\n\n{\"text\": \"z\"}\n", "d.jsonl");
+  auto docs =
+      ParseDocuments("{\"id\": \"a\", \"text\": \"x <b>y</b>\"}\n\n{\"text\": \"z\"}\n", "d.jsonl");
   ASSERT_TRUE(docs.ok()) << docs.status();
   ASSERT_EQ(docs->size(), 2u);
   EXPECT_EQ((*docs)[0].text, "x y");
@@ -29,9 +30,12 @@ TEST(DocumentReaderTest, JsonlIdsAndErrorsNameTheLine) {
 }
 
 TEST(DocumentReaderTest, CsvErrors) {
-  EXPECT_EQ(ParseDocuments("body\nx\n", "a.csv").status().message(), "a.csv:1: no \"text\" column in the header");
-  EXPECT_EQ(ParseDocuments("text,id\nx\n", "a.csv").status().message(), "a.csv:2: 1 fields, the header has 2");
-  EXPECT_EQ(ParseDocuments("text\n\"open\n", "a.csv").status().message(), "a.csv:2: unterminated quoted field");
+  EXPECT_EQ(ParseDocuments("body\nx\n", "a.csv").status().message(),
+            "a.csv:1: no \"text\" column in the header");
+  EXPECT_EQ(ParseDocuments("text,id\nx\n", "a.csv").status().message(),
+            "a.csv:2: 1 fields, the header has 2");
+  EXPECT_EQ(ParseDocuments("text\n\"open\n", "a.csv").status().message(),
+            "a.csv:2: unterminated quoted field");
   EXPECT_EQ(ParseDocuments("text\n", "a.csv").status().message(), "a.csv: no documents");
 }
 

@@ -34,7 +34,8 @@ void ReceivedAttentionAccumulator::OnProbabilities(const model::LayerAttention& 
     p = p.masked_fill(k_slot.eq(q_slot), 0.0);  // not in place: the layer still needs probs
   }
   torch::Tensor per_row = p.sum(1);  // over heads: [B, n, kn]
-  torch::Tensor weight = valid_.narrow(1, q_begin, n).to(probs.device(), torch::kFloat).unsqueeze(1);
+  torch::Tensor weight =
+      valid_.narrow(1, q_begin, n).to(probs.device(), torch::kFloat).unsqueeze(1);
   torch::Tensor cols = torch::bmm(weight, per_row).squeeze(1);
   sum_.narrow(1, k_begin, kn).add_(cols.div_(static_cast<double>(heads_)).to(sum_.device()));
 }
@@ -75,7 +76,8 @@ void ReceivedAttentionAccumulator::OnLayer(const model::LayerAttention& a) {
   // Recompute the probabilities from the observed queries and keys.
   const torch::Tensor kf = k.to(torch::kFloat);
   for (int64_t r0 = 0; r0 < t; r0 += options_.tile) {
-    model::AttentionTile tile = model::TileProbabilities(a, kf, r0, std::min(t, r0 + options_.tile));
+    model::AttentionTile tile =
+        model::TileProbabilities(a, kf, r0, std::min(t, r0 + options_.tile));
     OnProbabilities(a, r0, tile.k_begin, tile.probs);
   }
   ++layers_used_;

@@ -3,10 +3,9 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "workers/model/checkpoint/atomic_file.h"
@@ -27,7 +26,8 @@ nlohmann::json Scores(const std::vector<float>& v) {
 std::string Eta(double seconds) {
   if (!std::isfinite(seconds)) return "?";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+  std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(seconds) / 60,
+                static_cast<int>(seconds) % 60);
   return buf;
 }
 
@@ -39,11 +39,13 @@ Status RunScoreJob(const ScoreJobOptions& o, std::ostream* progress) {
   CLUEDROP_ASSIGN_OR_RETURN(std::string large_tok, ReadFile(o.large_dir + "/tokenizer.json"));
   CLUEDROP_ASSIGN_OR_RETURN(std::string small_tok, ReadFile(o.small_dir + "/tokenizer.json"));
   if (large_tok != small_tok) {
-    return InvalidArgumentError("--small: " + o.small_dir +
-                                "/tokenizer.json differs from the large model's; the reference models "
-                                "must share a tokenizer (use --target-tokenizer for the target's)");
+    return InvalidArgumentError(
+        "--small: " + o.small_dir +
+        "/tokenizer.json differs from the large model's; the reference models "
+        "must share a tokenizer (use --target-tokenizer for the target's)");
   }
-  CLUEDROP_ASSIGN_OR_RETURN(auto reference, model::Tokenizer::FromJson(large_tok, o.large_dir + "/tokenizer.json"));
+  CLUEDROP_ASSIGN_OR_RETURN(auto reference,
+                            model::Tokenizer::FromJson(large_tok, o.large_dir + "/tokenizer.json"));
   std::unique_ptr<model::Tokenizer> target;
   if (!o.target_tokenizer_dir.empty()) {
     CLUEDROP_ASSIGN_OR_RETURN(target, model::Tokenizer::FromDirectory(o.target_tokenizer_dir));
@@ -59,7 +61,8 @@ Status RunScoreJob(const ScoreJobOptions& o, std::ostream* progress) {
   for (const Document& d : docs) {
     auto e = reference->Encode(d.text, /*add_special_tokens=*/true);
     if (!e.ok()) return e.status().Annotated(o.input + ": document '" + d.id + "'");
-    if (e->ids.empty()) return InvalidArgumentError(o.input + ": document '" + d.id + "' has no tokens");
+    if (e->ids.empty())
+      return InvalidArgumentError(o.input + ": document '" + d.id + "' has no tokens");
     total_tokens += static_cast<int64_t>(e->ids.size());
     encodings.push_back(std::move(*e));
   }
@@ -79,10 +82,12 @@ Status RunScoreJob(const ScoreJobOptions& o, std::ostream* progress) {
       model::Encoding target_enc;
       if (target) {
         auto e = target->Encode(docs[i].text, /*add_special_tokens=*/true);
-        if (!e.ok()) return e.status().Annotated(o.target_tokenizer_dir + ": document '" + docs[i].id + "'");
+        if (!e.ok())
+          return e.status().Annotated(o.target_tokenizer_dir + ": document '" + docs[i].id + "'");
         target_enc = std::move(*e);
         for (std::vector<float>* v : {&s.received_large, &s.received_small, &s.contrast}) {
-          CLUEDROP_ASSIGN_OR_RETURN(*v, ProjectScores(encodings[i].offsets, *v, target_enc.offsets));
+          CLUEDROP_ASSIGN_OR_RETURN(*v,
+                                    ProjectScores(encodings[i].offsets, *v, target_enc.offsets));
         }
         out_enc = &target_enc;
       }

@@ -18,11 +18,11 @@
 namespace cluedrop::scorer {
 
 struct ScoreJobOptions {
-  std::string large_dir;  // checkpoint + tokenizer.json
-  std::string small_dir;  // checkpoint; its tokenizer.json must equal the large one's
+  std::string large_dir;             // checkpoint + tokenizer.json
+  std::string small_dir;             // checkpoint; its tokenizer.json must equal the large one's
   std::string target_tokenizer_dir;  // "" = the reference tokenizer
-  std::string input;   // .jsonl, .csv or plain text (document_reader.h)
-  std::string output;  // .jsonl
+  std::string input;                 // .jsonl, .csv or plain text (document_reader.h)
+  std::string output;                // .jsonl
   std::string device = "cpu";
   std::string dtype = "float32";
   ScoreOptions score;

@@ -124,7 +124,8 @@ StatusOr<std::vector<std::vector<float>>> Scorer::ReceivedWithWindow(
   CLUEDROP_RETURN_IF_ERROR(CheckIds(docs, model.config().vocab_size, which));
   ReceivedAttentionOptions acc_options;
   acc_options.include_self = options_.include_self;
-  acc_options.tile = options_.tile > 0 ? options_.tile : (model.input_device().is_cuda() ? 1024 : 128);
+  acc_options.tile =
+      options_.tile > 0 ? options_.tile : (model.input_device().is_cuda() ? 1024 : 128);
   CLUEDROP_ASSIGN_OR_RETURN(acc_options.layers,
                             ResolveLayers(options_.layers, model.config().num_layers, which));
 

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "workers/model/tokenizer/tokenizer_json.h"
 #include "base/file.h"
+#include "workers/model/tokenizer/tokenizer_json.h"
 #include "workers/model/tokenizer/utf8.h"
 
 namespace cluedrop::model {
