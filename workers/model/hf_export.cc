@@ -7,6 +7,7 @@
 #include "workers/model/checkpoint/atomic_file.h"
 #include "workers/model/checkpoint/safetensors_writer.h"
 #include "workers/model/layers.h"
+#include "workers/model/torch_dtype.h"
 #include "workers/model/torch_status.h"
 
 namespace cluedrop::model {
@@ -15,18 +16,10 @@ namespace {
 namespace fs = std::filesystem;
 
 StatusOr<DType> ToDType(torch::ScalarType type) {
-  switch (type) {
-    case torch::kFloat:
-      return DType::kF32;
-    case torch::kBFloat16:
-      return DType::kBF16;
-    case torch::kHalf:
-      return DType::kF16;
-    case torch::kDouble:
-      return DType::kF64;
-    default:
-      return InvalidArgumentError("export dtype must be float32, bfloat16 or float16");
+  if (!torch::isFloatingType(type)) {
+    return InvalidArgumentError("export dtype must be float32, bfloat16 or float16");
   }
+  return DTypeOf(type);
 }
 
 const char* DtypeConfigName(torch::ScalarType type) {

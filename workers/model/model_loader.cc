@@ -4,26 +4,11 @@
 #include <set>
 
 #include "workers/model/layers.h"
+#include "workers/model/torch_dtype.h"
 #include "workers/model/torch_status.h"
 
 namespace cluedrop::model {
 namespace {
-
-StatusOr<torch::ScalarType> ToTorch(DType dtype) {
-  switch (dtype) {
-    case DType::kF64:
-      return torch::kDouble;
-    case DType::kF32:
-      return torch::kFloat;
-    case DType::kF16:
-      return torch::kHalf;
-    case DType::kBF16:
-      return torch::kBFloat16;
-    default:
-      return InvalidArgumentError(std::string("dtype ") + DTypeName(dtype) +
-                                  " is not a floating-point type");
-  }
-}
 
 // Tensors a checkpoint may hold that no parameter corresponds to.
 bool Ignorable(const std::string& name, const ModelConfig& config) {
@@ -62,11 +47,12 @@ Status CopyInto(torch::Tensor& param, const TensorView& view, const std::string&
                                 " does not match the " + "model's " + ShapeString(param.sizes()) +
                                 " (config.json disagrees?)");
   }
-  StatusOr<torch::ScalarType> src_type = ToTorch(info.dtype);
-  if (!src_type.ok()) return InvalidArgumentError(what + ": " + src_type.status().message());
+  if (!torch::isFloatingType(TorchDtypeOf(info.dtype))) {
+    return InvalidArgumentError(what + ": dtype " + DTypeName(info.dtype) +
+                                " is not a floating-point type");
+  }
   return TorchCall(what, [&] {
-    torch::Tensor src = torch::from_blob(const_cast<uint8_t*>(view.data), info.shape,
-                                         torch::TensorOptions().dtype(*src_type));
+    torch::Tensor src = TensorFromView(view);
     torch::NoGradGuard no_grad;
     param.copy_(src);
   });

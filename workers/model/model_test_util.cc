@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "workers/model/torch_dtype.h"
+
 namespace cluedrop::model::testing {
 namespace {
 
@@ -38,27 +40,7 @@ torch::ScalarType TestDtype() {
 torch::Tensor ReadTensor(const CheckpointReader& reader, const std::string& name) {
   auto view = reader.Get(name);
   if (!view.ok()) throw std::runtime_error(view.status().ToString());
-  const TensorInfo& info = *view->info;
-  torch::ScalarType type;
-  switch (info.dtype) {
-    case DType::kF32:
-      type = torch::kFloat;
-      break;
-    case DType::kI64:
-      type = torch::kLong;
-      break;
-    case DType::kBF16:
-      type = torch::kBFloat16;
-      break;
-    case DType::kF16:
-      type = torch::kHalf;
-      break;
-    default:
-      throw std::runtime_error(name + ": unexpected dtype in reference file");
-  }
-  return torch::from_blob(const_cast<uint8_t*>(view->data), info.shape,
-                          torch::TensorOptions().dtype(type))
-      .clone();
+  return TensorFromView(*view).clone();
 }
 
 void RemoveTree(const std::string& path) {
