@@ -11,11 +11,13 @@
 #include "workers/model/checkpoint/atomic_file.h"
 #include "workers/model/model_loader.h"
 #include "workers/model/tokenizer/tokenizer.h"
-#include "workers/scorer/document_reader.h"
+#include "corpus/document_reader.h"
 #include "workers/scorer/projection.h"
 
 namespace cluedrop::scorer {
 namespace {
+using corpus::Document;
+using corpus::ReadDocuments;
 
 nlohmann::json Scores(const std::vector<float>& v) {
   nlohmann::json out = nlohmann::json::array();

@@ -1,4 +1,4 @@
-#include "workers/scorer/document_reader.h"
+#include "corpus/document_reader.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -6,7 +6,7 @@
 
 #include "base/file.h"
 
-namespace cluedrop::scorer {
+namespace cluedrop::corpus {
 namespace {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
@@ -190,4 +190,4 @@ StatusOr<std::vector<Document>> ReadDocuments(const std::string& path) {
   return ParseDocuments(content, path);
 }
 
-}  // namespace cluedrop::scorer
+}  // namespace cluedrop::corpus

@@ -1,8 +1,8 @@
-#include "workers/scorer/document_reader.h"
+#include "corpus/document_reader.h"
 
 #include <gtest/gtest.h>
 
-namespace cluedrop::scorer {
+namespace cluedrop::corpus {
 namespace {
 
 TEST(DocumentReaderTest, PaperCsvWithQuotedNewlinesAndTags) {
@@ -57,4 +57,4 @@ TEST(DocumentReaderTest, MissingFileIsNotFound) {
 }
 
 }  // namespace
-}  // namespace cluedrop::scorer
+}  // namespace cluedrop::corpus

@@ -8,8 +8,8 @@
 //           ids "para-N".
 // Inline field tags such as <name>...</name> (the paper's format) are
 // stripped from every text. Torch-free.
-#ifndef CLUEDROP_WORKERS_SCORER_DOCUMENT_READER_H_
-#define CLUEDROP_WORKERS_SCORER_DOCUMENT_READER_H_
+#ifndef CLUEDROP_CORPUS_DOCUMENT_READER_H_
+#define CLUEDROP_CORPUS_DOCUMENT_READER_H_
 
 #include <string>
 #include <string_view>
@@ -17,7 +17,7 @@
 
 #include "base/status.h"
 
-namespace cluedrop::scorer {
+namespace cluedrop::corpus {
 
 struct Document {
   std::string id;
@@ -34,6 +34,6 @@ StatusOr<std::vector<Document>> ParseDocuments(std::string_view content, const s
 // Removes <tag> and </tag> markers (tag = lowercase letters, digits, '_').
 std::string StripFieldTags(std::string_view text);
 
-}  // namespace cluedrop::scorer
+}  // namespace cluedrop::corpus
 
-#endif  // CLUEDROP_WORKERS_SCORER_DOCUMENT_READER_H_
+#endif  // CLUEDROP_CORPUS_DOCUMENT_READER_H_
