@@ -40,6 +40,16 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return absl::Status(FromGrpcCode(status.error_code()), status.error_message());
 }
 
+absl::Status ToAbslStatus(const Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.code()), status.message());
+}
+
+Status FromAbslStatus(const absl::Status& status) {
+  if (status.ok()) return Status();
+  return Status(static_cast<StatusCode>(status.code()), std::string(status.message()));
+}
+
 absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   if (status.ok()) return status;
   return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
