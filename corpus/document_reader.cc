@@ -2,7 +2,9 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "base/file.h"
 
@@ -32,9 +34,12 @@ StatusOr<std::vector<Document>> ParseJsonl(std::string_view content, const std::
     if (text == j.end() || !text->is_string())
       return InvalidArgumentError(where + "\"text\" must be a string");
     Document doc;
+    doc.line = line_no;
+    doc.id_from_input = true;
     auto id = j.find("id");
     if (id == j.end() || id->is_null()) {
       doc.id = "line-" + std::to_string(line_no);
+      doc.id_from_input = false;
     } else if (id->is_string()) {
       doc.id = id->get<std::string>();
     } else if (id->is_number_integer()) {
@@ -42,7 +47,7 @@ StatusOr<std::vector<Document>> ParseJsonl(std::string_view content, const std::
     } else {
       return InvalidArgumentError(where + "\"id\" must be a string or an integer");
     }
-    doc.text = StripFieldTags(text->get<std::string>());
+    doc.text = text->get<std::string>();
     docs.push_back(std::move(doc));
     if (end == content.size()) break;
   }
@@ -123,7 +128,9 @@ StatusOr<std::vector<Document>> ParseCsv(std::string_view content, const std::st
     }
     Document doc;
     doc.id = id_col >= 0 ? fields[id_col] : "row-" + std::to_string(r);
-    doc.text = StripFieldTags(fields[text_col]);
+    doc.id_from_input = id_col >= 0;
+    doc.text = fields[text_col];
+    doc.line = line;
     docs.push_back(std::move(doc));
   }
   return docs;
@@ -132,19 +139,26 @@ StatusOr<std::vector<Document>> ParseCsv(std::string_view content, const std::st
 std::vector<Document> ParsePlain(std::string_view content) {
   std::vector<Document> docs;
   std::string paragraph;
+  size_t line_no = 0, paragraph_line = 0;
   std::istringstream in{std::string(content)};
   std::string line;
   auto flush = [&] {
     if (!paragraph.empty()) {
-      docs.push_back({"para-" + std::to_string(docs.size() + 1), StripFieldTags(paragraph)});
+      Document doc;
+      doc.id = "para-" + std::to_string(docs.size() + 1);
+      doc.text = std::move(paragraph);
+      doc.line = paragraph_line;
+      docs.push_back(std::move(doc));
       paragraph.clear();
     }
   };
   while (std::getline(in, line)) {
+    ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) {
       flush();
     } else {
+      if (paragraph.empty()) paragraph_line = line_no;
       paragraph += paragraph.empty() ? line : "\n" + line;
     }
   }
@@ -152,42 +166,60 @@ std::vector<Document> ParsePlain(std::string_view content) {
   return docs;
 }
 
+// Strips the tags of every document, or with `field_tags` parses them into
+// QA items; errors name the document's line.
+Status FinishTags(const std::string& path, bool field_tags, std::vector<Document>* docs) {
+  for (Document& doc : *docs) {
+    if (!field_tags) {
+      doc.text = StripFieldTags(doc.text);
+      continue;
+    }
+    StatusOr<TaggedText> tagged = ParseFieldTags(doc.text);
+    if (!tagged.ok()) return tagged.status().Annotated(path + ":" + std::to_string(doc.line));
+    doc.text = std::move(tagged->text);
+    doc.qa_items = std::move(tagged->qa_items);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 std::string StripFieldTags(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '<') {
-      size_t j = i + 1;
-      if (j < text.size() && text[j] == '/') ++j;
-      size_t name = j;
-      while (j < text.size() && ((text[j] >= 'a' && text[j] <= 'z') ||
-                                 (text[j] >= '0' && text[j] <= '9') || text[j] == '_')) {
-        ++j;
-      }
-      if (j > name && j < text.size() && text[j] == '>') {
-        i = j;
-        continue;
-      }
+  for (size_t i = 0; i < text.size();) {
+    if (std::optional<TagMarker> marker = MatchTagMarker(text, i)) {
+      i += marker->length;
+    } else {
+      out += text[i++];
     }
-    out += text[i];
   }
   return out;
 }
 
-StatusOr<std::vector<Document>> ParseDocuments(std::string_view content, const std::string& path) {
-  StatusOr<std::vector<Document>> docs = EndsWith(path, ".jsonl") ? ParseJsonl(content, path)
-                                         : EndsWith(path, ".csv")
+Format FormatForPath(const std::string& path) {
+  if (EndsWith(path, ".jsonl")) return Format::kJsonl;
+  if (EndsWith(path, ".csv")) return Format::kCsv;
+  return Format::kText;
+}
+
+StatusOr<std::vector<Document>> ParseDocuments(std::string_view content, const std::string& path,
+                                               const ReadOptions& options) {
+  const Format format =
+      options.format == Format::kByExtension ? FormatForPath(path) : options.format;
+  StatusOr<std::vector<Document>> docs = format == Format::kJsonl ? ParseJsonl(content, path)
+                                         : format == Format::kCsv
                                              ? ParseCsv(content, path)
                                              : StatusOr<std::vector<Document>>(ParsePlain(content));
-  if (docs.ok() && docs->empty()) return InvalidArgumentError(path + ": no documents");
+  if (!docs.ok()) return docs;
+  if (docs->empty()) return InvalidArgumentError(path + ": no documents");
+  CLUEDROP_RETURN_IF_ERROR(FinishTags(path, options.field_tags, &*docs));
   return docs;
 }
 
-StatusOr<std::vector<Document>> ReadDocuments(const std::string& path) {
+StatusOr<std::vector<Document>> ReadDocuments(const std::string& path, const ReadOptions& options) {
   CLUEDROP_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
-  return ParseDocuments(content, path);
+  return ParseDocuments(content, path, options);
 }
 
 }  // namespace cluedrop::corpus
