@@ -4,18 +4,17 @@
 #include <fstream>
 #include <system_error>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "cluedrop/v1/job_service.grpc.pb.h"
-#include "cluedrop/v1/train_service.grpc.pb.h"
-#include "cluedrop/v1/work_service.grpc.pb.h"
+#include "base/file.h"
+#include "coordinator/coordinator_metrics.h"
+#include "coordinator/job_manager.h"
+#include "coordinator/services.h"
 #include "services/common/daemon_server.h"
+#include "services/common/status_adapter.h"
 
 namespace cluedrop {
 namespace {
-
-constexpr char kNotBuilt[] =
-    "not built yet: the job/lease/rendezvous logic is the Coordinator issue's; "
-    "every method answers UNIMPLEMENTED";
 
 absl::Status EnsureWritableDirectory(const std::string& dir) {
   std::error_code error;
@@ -36,39 +35,84 @@ absl::Status EnsureWritableDirectory(const std::string& dir) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  if (path.empty()) return std::string();
+  StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return Annotate(ToAbslStatus(text.status()), "--job_token_file");
+  std::string token(absl::StripAsciiWhitespace(*text));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--job_token_file ", path, ": empty"));
+  }
+  return token;
+}
+
 }  // namespace
 
 void RegisterCoordinatorFlags(FlagSet* flags, CoordinatorOptions* options) {
   RegisterServerFlags(flags, &options->server);
   flags->Add("data_dir", &options->data_dir,
              "directory for the SQLite state and the scored-shard store (created if missing)");
-  flags->AddUsageNote(
-      "Status: serves health, reflection, DaemonService and /metrics. JobService, "
-      "WorkService and TrainService are declared but NOT BUILT YET (Coordinator issue): "
-      "they answer UNIMPLEMENTED and report NOT_SERVING.");
+  flags->Add("lease_ttl_ms", &options->scheduler.lease_ttl_ms,
+             "a shard lease not extended by a heartbeat for this long expires");
+  flags->Add("heartbeat_interval_ms", &options->scheduler.heartbeat_interval_ms,
+             "how often workers are told to heartbeat");
+  flags->Add("worker_ttl_ms", &options->scheduler.worker_ttl_ms,
+             "a worker silent for this long is forgotten");
+  flags->Add("max_attempts", &options->scheduler.max_attempts,
+             "failures (expiries, worker errors) after which a shard fails its job");
+  flags->Add("retry_backoff_ms", &options->scheduler.backoff_initial_ms,
+             "delay before a failed shard is leased again (doubles per failure)");
+  flags->Add("retry_backoff_max_ms", &options->scheduler.backoff_max_ms, "cap on the retry delay");
+  flags->Add("max_lease_wait_ms", &options->max_lease_wait_ms,
+             "longest LeaseShard long poll the server honours");
+  flags->Add("stream_chunk_bytes", &options->stream_chunk_bytes,
+             "scored documents per StreamShards message are cut at about this size");
+  flags
+      ->Add("job_token_file", &options->job_token_file,
+            "file with the bearer token JobService requires (empty: no token)")
+      .Env("CLUEDROP_JOB_TOKEN_FILE");
 }
 
 absl::Status RunCoordinator(const CoordinatorOptions& options, ShutdownController* shutdown) {
-  if (absl::Status status = EnsureWritableDirectory(options.data_dir); !status.ok()) {
-    return status;
+  CLUEDROP_RETURN_IF_ABSL_ERROR(EnsureWritableDirectory(options.data_dir));
+  if (options.scheduler.lease_ttl_ms <= options.scheduler.heartbeat_interval_ms) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--lease_ttl_ms (", options.scheduler.lease_ttl_ms,
+        ") must exceed --heartbeat_interval_ms (", options.scheduler.heartbeat_interval_ms, ")"));
   }
-  absl::StatusOr<std::unique_ptr<DaemonServer>> server =
-      DaemonServer::Create("coordinator", options.server);
-  if (!server.ok()) return server.status();
+  if (options.scheduler.max_attempts == 0) {
+    return absl::InvalidArgumentError("--max_attempts: must be at least 1");
+  }
+  CLUEDROP_ASSIGN_OR_RETURN(std::string token, ReadToken(options.job_token_file));
+  CLUEDROP_ASSIGN_OR_RETURN(std::unique_ptr<DaemonServer> server,
+                            DaemonServer::Create("coordinator", options.server));
+  coordinator::CoordinatorMetrics metrics(server->metrics().registry());
+  coordinator::JobManagerOptions manager_options;
+  manager_options.data_dir = options.data_dir;
+  manager_options.scheduler = options.scheduler;
+  manager_options.max_lease_wait_ms = options.max_lease_wait_ms;
+  manager_options.stream_chunk_bytes = options.stream_chunk_bytes;
+  CLUEDROP_ASSIGN_OR_RETURN(std::unique_ptr<coordinator::JobManager> manager,
+                            coordinator::JobManager::Open(manager_options, &metrics));
 
-  // Generated base classes: every method answers UNIMPLEMENTED.
-  cluedrop::v1::JobService::Service job_service;
-  cluedrop::v1::WorkService::Service work_service;
-  cluedrop::v1::TrainService::Service train_service;
-  (*server)->AddService(&job_service, cluedrop::v1::JobService::service_full_name(), false,
-                        kNotBuilt);
-  (*server)->AddService(&work_service, cluedrop::v1::WorkService::service_full_name(), false,
-                        kNotBuilt);
-  (*server)->AddService(&train_service, cluedrop::v1::TrainService::service_full_name(), false,
-                        kNotBuilt);
-  (*server)->AddCapability("data_dir", true, options.data_dir);
-  if (absl::Status status = (*server)->Start(); !status.ok()) return status;
-  return (*server)->RunUntilShutdown(*shutdown);
+  coordinator::JobServiceImpl job_service(manager.get(), token);
+  coordinator::WorkServiceImpl work_service(manager.get());
+  coordinator::TrainServiceImpl train_service(manager.get());
+  server->AddService(&job_service, v1::JobService::service_full_name(), true,
+                     token.empty() ? "no bearer token required" : "bearer token required");
+  server->AddService(&work_service, v1::WorkService::service_full_name(), true, "");
+  server->AddService(&train_service, v1::TrainService::service_full_name(), true, "");
+  server->AddCapability("data_dir", true, options.data_dir);
+  CLUEDROP_RETURN_IF_ABSL_ERROR(server->Start());
+  // Blocking calls (long polls, watches, streams) end before the server
+  // waits for in-flight RPCs.
+  std::thread stopper([&] {
+    shutdown->Wait();
+    manager->Shutdown();
+  });
+  absl::Status status = server->RunUntilShutdown(*shutdown);
+  stopper.join();
+  return status;
 }
 
 }  // namespace cluedrop

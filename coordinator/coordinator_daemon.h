@@ -1,17 +1,15 @@
 // The coordinator process: takes jobs (JobService), leases shards to scorer
 // workers (WorkService) and feeds trainer workers (TrainService).
 //
-// Built so far: the server runtime (health, reflection, DaemonService,
-// /metrics, graceful shutdown) and the data directory check. The three
-// services are registered so clients see the full API, but their logic is
-// the Coordinator issue's: each answers UNIMPLEMENTED and reports
-// NOT_SERVING in health and DaemonService.
+// State lives in --data_dir (state.db, shards/); a restarted coordinator
+// recovers every job from it (docs/coordinator.md).
 #ifndef CLUEDROP_COORDINATOR_COORDINATOR_DAEMON_H_
 #define CLUEDROP_COORDINATOR_COORDINATOR_DAEMON_H_
 
 #include <string>
 
 #include "absl/status/status.h"
+#include "coordinator/lease_scheduler.h"
 #include "services/common/flags.h"
 #include "services/common/server_options.h"
 #include "services/common/shutdown.h"
@@ -22,6 +20,11 @@ struct CoordinatorOptions {
   ServerOptions server;
   // Holds the SQLite database and the shard store; created if missing.
   std::string data_dir = "cluedrop-data";
+  coordinator::SchedulerOptions scheduler;
+  uint32_t max_lease_wait_ms = 30000;
+  uint64_t stream_chunk_bytes = 1 << 20;
+  // File holding the bearer token JobService requires (empty: no token).
+  std::string job_token_file;
 
   CoordinatorOptions() {
     server.grpc_address = "0.0.0.0:50051";

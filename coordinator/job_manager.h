@@ -1,0 +1,175 @@
+// The coordinator's brain: jobs and their state machine, shard leasing,
+// scored-shard storage, trainer rendezvous and streaming, events. The three
+// gRPC services (job_service.h, work_service.h, train_service.h) are thin
+// adapters over it; tests drive it directly.
+//
+// Durability: every change that a caller sees acknowledged is in SQLite
+// (StateStore, fsynced) and, for scored shards, in the ShardStore (fsynced,
+// renamed) first. Open() recovers every job from disk: open leases get a
+// fresh TTL, workers are remembered, scored shards whose payload vanished are
+// scored again.
+//
+// Job states: QUEUED (submitted) -> SCORING (first lease) -> TRAINING (every
+// shard scored; trainers may have joined earlier: scoring and training are
+// pipelined) -> EVALUATING (rank 0 reported the final model and the job has
+// an evaluation) -> SUCCEEDED (final evaluation reported). A score-only job
+// (no target_model) SUCCEEDS once scored. FAILED (a shard failed
+// max_attempts times or fatally) and CANCELLED are terminal; `reason` says
+// why.
+//
+// Example:
+//   CLUEDROP_ASSIGN_OR_RETURN(auto manager, JobManager::Open(options, &metrics));
+//   CLUEDROP_ASSIGN_OR_RETURN(v1::Job job, manager->Submit(request));
+//
+// Thread-safe. Blocking calls (LeaseShard, Watch, JoinTraining,
+// StreamShards) return early when `stop` says so or Shutdown() is called.
+#ifndef CLUEDROP_COORDINATOR_JOB_MANAGER_H_
+#define CLUEDROP_COORDINATOR_JOB_MANAGER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cluedrop/v1/job_service.pb.h"
+#include "cluedrop/v1/train_service.pb.h"
+#include "cluedrop/v1/work_service.pb.h"
+#include "coordinator/coordinator_metrics.h"
+#include "coordinator/lease_scheduler.h"
+#include "coordinator/shard_store.h"
+#include "coordinator/state_store.h"
+
+namespace cluedrop::coordinator {
+
+struct JobManagerOptions {
+  // Holds state.db and the shards/ payload directory.
+  std::string data_dir;
+  SchedulerOptions scheduler;
+  // Longest LeaseShard long poll the server honours.
+  uint32_t max_lease_wait_ms = 30000;
+  // Default LeaseShard wait when the request says 0.
+  uint32_t default_lease_wait_ms = 20000;
+  // Scored documents per StreamShards chunk are cut at about this many bytes.
+  size_t stream_chunk_bytes = 1 << 20;
+  // Time source, milliseconds since the Unix epoch (tests may fake it).
+  std::function<int64_t()> now_ms;
+};
+
+// Returns true when the caller is gone and a blocking call should return.
+using StopFn = std::function<bool()>;
+
+class JobManager {
+ public:
+  // Opens the data directory and recovers. `metrics` may be null.
+  static absl::StatusOr<std::unique_ptr<JobManager>> Open(JobManagerOptions options,
+                                                          CoordinatorMetrics* metrics);
+  ~JobManager();
+
+  // Wakes and ends every blocking call; later blocking calls return
+  // UNAVAILABLE at once.
+  void Shutdown();
+
+  // ---- JobService
+  // Validates (INVALID_ARGUMENT naming the field), reads and shards the
+  // corpus, persists job and shards, then returns the QUEUED job. A repeated
+  // request_id returns the first job.
+  absl::StatusOr<v1::Job> Submit(const v1::SubmitJobRequest& request);
+  absl::StatusOr<v1::Job> GetJob(const std::string& job_id);
+  absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& request);
+  // FAILED_PRECONDITION for a terminal job.
+  absl::StatusOr<v1::Job> CancelJob(const std::string& job_id, const std::string& reason);
+  // Sends stored events after `after_sequence`, then live ones; returns OK
+  // after the terminal state event. `sink` returning false stops (CANCELLED).
+  absl::Status WatchJob(const std::string& job_id, uint64_t after_sequence,
+                        const std::function<bool(const v1::JobEvent&)>& sink, const StopFn& stop);
+
+  // ---- WorkService
+  absl::StatusOr<v1::RegisterWorkerResponse> RegisterWorker(
+      const v1::RegisterWorkerRequest& request);
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
+  absl::StatusOr<v1::LeaseShardResponse> LeaseShard(const v1::LeaseShardRequest& request,
+                                                    const StopFn& stop);
+  // Validates the result against the shard (document ids, vector lengths),
+  // stores it, and accepts it unless another result won already.
+  absl::StatusOr<v1::CompleteShardResponse> CompleteShard(
+      const v1::CompleteShardHeader& header, std::vector<v1::ScoredDocument> documents);
+  absl::Status FailShard(const v1::FailShardRequest& request);
+
+  // ---- TrainService
+  absl::StatusOr<v1::JoinTrainingResponse> JoinTraining(const v1::JoinTrainingRequest& request,
+                                                        const StopFn& stop);
+  // Streams rank `rank`'s shards (index % world_size == rank, in index
+  // order) from `cursor` on, waiting for shards still being scored.
+  absl::Status StreamShards(const v1::StreamShardsRequest& request,
+                            const std::function<bool(const v1::ScoredShardChunk&)>& sink,
+                            const StopFn& stop);
+  absl::StatusOr<v1::ReportProgressResponse> ReportProgress(
+      const v1::ReportProgressRequest& request);
+  absl::Status ReportEvaluation(const v1::ReportEvaluationRequest& request);
+
+  // Runs lease expiry now (the background ticker does this every 100 ms).
+  void TickForTest();
+
+ private:
+  struct JobRecord {
+    v1::Job job;
+    int64_t order = 0;
+    std::string request_id;
+    std::vector<v1::JobEvent> events;
+    std::vector<TrainerRank> trainers;
+    uint32_t generation = 0;
+    std::map<std::string, uint32_t> shard_index;  // shard id -> index
+  };
+  // Changes gathered under the lock and committed in one transaction.
+  struct Batch {
+    std::vector<std::string> jobs;
+    std::vector<ShardKey> shards;
+    std::vector<v1::JobEvent> events;
+    std::vector<WorkerInfo> workers_put;
+    std::vector<std::string> workers_deleted;
+    std::vector<std::pair<std::string, TrainerRank>> trainers;
+  };
+
+  JobManager(JobManagerOptions options, CoordinatorMetrics* metrics,
+             std::unique_ptr<StateStore> state, std::unique_ptr<ShardStore> shards);
+  absl::Status RecoverLocked();
+  absl::Status CommitLocked(Batch& batch);
+  void AddEventLocked(JobRecord& record, v1::JobEvent event, Batch& batch);
+  void SetStateLocked(JobRecord& record, v1::JobState state, const std::string& reason,
+                      Batch& batch);
+  void AddMessageLocked(JobRecord& record, const std::string& message, Batch& batch);
+  void ApplyLossesLocked(const std::vector<LeaseLoss>& losses, const char* kind, Batch& batch);
+  void PublishProgressLocked(JobRecord& record, Batch& batch);
+  void UpdateGaugesLocked();
+  JobRecord* FindLocked(const std::string& job_id);
+  absl::StatusOr<JobRecord*> FindOrNotFoundLocked(const std::string& job_id);
+  void TickLocked(Batch& batch);
+  void TickerLoop();
+  int64_t Now() const { return options_.now_ms(); }
+
+  const JobManagerOptions options_;
+  CoordinatorMetrics* const metrics_;
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<ShardStore> shard_store_;
+
+  std::mutex mu_;
+  std::condition_variable changed_;  // any state change (events, shards, ranks)
+  bool shutdown_ = false;
+  LeaseScheduler scheduler_;
+  std::map<std::string, JobRecord> jobs_;
+  std::map<std::string, std::string> job_by_request_;
+  std::map<std::string, ShardKey> lease_history_;  // this incarnation's leases
+  int64_t next_order_ = 1;
+  std::thread ticker_;
+};
+
+}  // namespace cluedrop::coordinator
+
+#endif  // CLUEDROP_COORDINATOR_JOB_MANAGER_H_

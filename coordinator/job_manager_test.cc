@@ -1,0 +1,499 @@
+// JobManager end to end without gRPC: submit, lease, complete, stream,
+// restart, cancel, rendezvous and the failure paths, over a real data
+// directory (SQLite + shard files) and a fake clock.
+#include "coordinator/job_manager.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "coordinator/crc32c.h"
+
+namespace cluedrop::coordinator {
+namespace {
+
+class JobManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/job_manager_test.XXXXXX";
+    dir_ = mkdtemp(pattern);
+    corpus_ = dir_ + "/bio.jsonl";
+    std::ofstream out(corpus_);
+    for (int i = 0; i < 5; ++i) {
+      out << "{\"id\": \"p" << i << "\", \"text\": \"<name>Person " << i
+          << "</name> was born in <city>City " << i << "</city>.\"}\n";
+    }
+  }
+  void TearDown() override {
+    manager_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void OpenManager() {
+    JobManagerOptions options;
+    options.data_dir = dir_ + "/data";
+    options.scheduler.lease_ttl_ms = 1000;
+    options.scheduler.heartbeat_interval_ms = 200;
+    options.scheduler.max_attempts = 2;
+    options.scheduler.backoff_initial_ms = 10;
+    options.default_lease_wait_ms = 1;
+    options.now_ms = [this] { return now_.load(); };
+    auto manager = JobManager::Open(options, nullptr);
+    ASSERT_TRUE(manager.ok()) << manager.status();
+    manager_ = std::move(*manager);
+  }
+
+  v1::SubmitJobRequest ScoreOnlyRequest(uint32_t shard_size = 2) {
+    v1::SubmitJobRequest request;
+    v1::JobSpec* spec = request.mutable_spec();
+    spec->set_name("bio");
+    spec->mutable_corpus()->add_paths(corpus_);
+    spec->mutable_corpus()->set_format(v1::CORPUS_FORMAT_JSONL);
+    spec->mutable_corpus()->set_field_tags(true);
+    spec->mutable_corpus()->set_shard_size_docs(shard_size);
+    spec->mutable_reference_models()->mutable_large()->set_checkpoint_dir("/models/large");
+    spec->mutable_reference_models()->mutable_small()->set_checkpoint_dir("/models/small");
+    return request;
+  }
+  v1::SubmitJobRequest TrainRequest(uint32_t world) {
+    v1::SubmitJobRequest request = ScoreOnlyRequest();
+    v1::JobSpec* spec = request.mutable_spec();
+    spec->mutable_target_model()->set_checkpoint_dir("/models/target");
+    spec->mutable_training()->set_epochs(1);
+    spec->mutable_training()->set_batch_size(1);
+    spec->mutable_training()->set_learning_rate(1e-4f);
+    spec->mutable_training()->set_world_size(world);
+    spec->set_output_dir(dir_ + "/out");
+    return request;
+  }
+
+  std::string Register(const std::string& name) {
+    v1::RegisterWorkerRequest request;
+    request.set_name(name);
+    auto response = manager_->RegisterWorker(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? response->worker_id() : "";
+  }
+  std::optional<v1::ShardLease> Lease(const std::string& worker) {
+    v1::LeaseShardRequest request;
+    request.set_worker_id(worker);
+    request.set_wait_ms(1);
+    auto response = manager_->LeaseShard(request, nullptr);
+    EXPECT_TRUE(response.ok()) << response.status();
+    if (!response.ok() || !response->has_lease()) return std::nullopt;
+    return response->lease();
+  }
+  // Fake scores: token k of a document covers byte k; contrast = k.
+  static std::vector<v1::ScoredDocument> Score(const v1::ShardLease& lease) {
+    std::vector<v1::ScoredDocument> out;
+    for (const v1::Document& d : lease.documents()) {
+      v1::ScoredDocument s;
+      s.set_id(d.id());
+      s.set_text(d.text());
+      for (uint32_t k = 0; k < 3; ++k) {
+        s.add_tokens(static_cast<int32_t>(100 + k));
+        s.add_offsets(k);
+        s.add_offsets(k + 1);
+        s.add_received_large(0.5f);
+        s.add_received_small(0.25f);
+        s.add_contrast(static_cast<float>(k));
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  absl::StatusOr<v1::CompleteShardResponse> Complete(const std::string& worker,
+                                                     const v1::ShardLease& lease,
+                                                     std::vector<v1::ScoredDocument> docs) {
+    v1::CompleteShardHeader header;
+    header.set_worker_id(worker);
+    header.set_lease_id(lease.lease_id());
+    header.set_shard_id(lease.shard_id());
+    header.set_job_id(lease.job_id());
+    header.set_document_count(static_cast<uint32_t>(docs.size()));
+    header.set_tokens_scored(7);
+    return manager_->CompleteShard(header, std::move(docs));
+  }
+  std::vector<v1::JobEvent> Events(const std::string& job_id) {
+    std::vector<v1::JobEvent> events;
+    std::atomic<bool> stop{false};
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      stop = true;
+    });
+    (void)manager_->WatchJob(
+        job_id, 0,
+        [&](const v1::JobEvent& e) {
+          events.push_back(e);
+          return true;
+        },
+        [&] { return stop.load(); });
+    stopper.join();
+    return events;
+  }
+
+  std::string dir_;
+  std::string corpus_;
+  std::atomic<int64_t> now_{1'700'000'000'000};
+  std::unique_ptr<JobManager> manager_;
+};
+
+TEST_F(JobManagerTest, ScoreOnlyJobRunsToSuccessAndStreamsEveryShardOnce) {
+  OpenManager();
+  auto job = manager_->Submit(ScoreOnlyRequest());
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->state(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(job->progress().shards_total(), 3u);  // 5 documents, 2 per shard
+  EXPECT_EQ(job->progress().documents_total(), 5u);
+  const std::string worker = Register("scorer-0");
+  std::map<std::string, uint32_t> checksums;
+  for (int i = 0; i < 3; ++i) {
+    std::optional<v1::ShardLease> lease = Lease(worker);
+    ASSERT_TRUE(lease.has_value());
+    EXPECT_EQ(lease->large_checkpoint_dir(), "/models/large");
+    EXPECT_TRUE(lease->include_self());  // default applied
+    EXPECT_GT(lease->documents_size(), 0);
+    // Field tags became QA items.
+    EXPECT_EQ(lease->documents(0).qa_items(0).field(), "city");
+    auto done = Complete(worker, *lease, Score(*lease));
+    ASSERT_TRUE(done.ok()) << done.status();
+    EXPECT_TRUE(done->accepted());
+    checksums[lease->shard_id()] = done->checksum();
+    if (i == 0) {
+      EXPECT_EQ(manager_->GetJob(job->id())->state(), v1::JOB_STATE_SCORING);
+    }
+  }
+  EXPECT_FALSE(Lease(worker).has_value());
+  auto final_job = manager_->GetJob(job->id());
+  EXPECT_EQ(final_job->state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(final_job->progress().shards_scored(), 3u);
+  EXPECT_EQ(final_job->progress().tokens_scored(), 21u);
+
+  std::vector<v1::ScoredShardChunk> chunks;
+  v1::StreamShardsRequest stream;
+  stream.set_job_id(job->id());
+  ASSERT_TRUE(manager_
+                  ->StreamShards(
+                      stream,
+                      [&](const v1::ScoredShardChunk& c) {
+                        chunks.push_back(c);
+                        return true;
+                      },
+                      nullptr)
+                  .ok());
+  std::set<std::string> docs;
+  for (const v1::ScoredShardChunk& c : chunks) {
+    for (const v1::ScoredDocument& d : c.documents()) {
+      EXPECT_TRUE(docs.insert(d.id()).second) << "document streamed twice: " << d.id();
+      ASSERT_EQ(d.qa_items_size(), 1);  // the name tag is the subject, not an item
+      EXPECT_EQ(d.qa_items(0).field(), "city");
+    }
+    if (c.last()) {
+      EXPECT_EQ(c.checksum(), checksums[c.shard_id()]);
+    }
+  }
+  EXPECT_EQ(docs.size(), 5u);
+
+  std::vector<v1::JobEvent> events = Events(job->id());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().state_changed(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(events.back().state_changed(), v1::JOB_STATE_SUCCEEDED);
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), i + 1);
+}
+
+TEST_F(JobManagerTest, BadSpecAndCorruptCorpusLeaveNoJob) {
+  OpenManager();
+  v1::SubmitJobRequest bad = ScoreOnlyRequest();
+  bad.mutable_spec()->mutable_augmentation()->set_alpha(1.3f);
+  auto job = manager_->Submit(bad);
+  EXPECT_EQ(job.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(job.status().message()).find("augmentation.alpha"), std::string::npos)
+      << job.status();
+  {
+    std::ofstream out(corpus_, std::ios::app);
+    out << "{\"id\": \"broken\", \"text\": \n";
+  }
+  job = manager_->Submit(ScoreOnlyRequest());
+  EXPECT_EQ(job.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(job.status().message()).find("bio.jsonl:6"), std::string::npos)
+      << job.status();
+  auto list = manager_->ListJobs(v1::ListJobsRequest());
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->jobs_size(), 0);
+  // And nothing survives a restart either.
+  manager_.reset();
+  OpenManager();
+  EXPECT_EQ(manager_->ListJobs(v1::ListJobsRequest())->jobs_size(), 0);
+}
+
+TEST_F(JobManagerTest, RestartRecoversJobsLeasesAndWorkers) {
+  OpenManager();
+  auto job = manager_->Submit(ScoreOnlyRequest());
+  ASSERT_TRUE(job.ok());
+  const std::string worker = Register("scorer-0");
+  std::optional<v1::ShardLease> first = Lease(worker);
+  ASSERT_TRUE(Complete(worker, *first, Score(*first)).ok());
+  std::optional<v1::ShardLease> held = Lease(worker);
+  ASSERT_TRUE(held.has_value());
+
+  manager_.reset();  // the coordinator dies
+  OpenManager();
+  auto recovered = manager_->GetJob(job->id());
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(recovered->state(), v1::JOB_STATE_SCORING);
+  EXPECT_EQ(recovered->progress().shards_scored(), 1u);
+  // The worker's lease survived: its heartbeat keeps it and it completes.
+  v1::HeartbeatRequest hb;
+  hb.set_worker_id(worker);
+  hb.add_lease_ids(held->lease_id());
+  auto beat = manager_->Heartbeat(hb);
+  ASSERT_TRUE(beat.ok()) << beat.status();
+  EXPECT_EQ(beat->revoked_lease_ids_size(), 0);
+  auto done = Complete(worker, *held, Score(*held));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_TRUE(done->accepted());
+  std::optional<v1::ShardLease> last = Lease(worker);
+  ASSERT_TRUE(last.has_value());
+  ASSERT_TRUE(Complete(worker, *last, Score(*last))->accepted());
+  EXPECT_EQ(manager_->GetJob(job->id())->state(), v1::JOB_STATE_SUCCEEDED);
+  // Duplicates are dropped and report the winner's checksum.
+  auto duplicate = Complete(worker, *first, Score(*first));
+  ASSERT_TRUE(duplicate.ok());
+  EXPECT_FALSE(duplicate->accepted());
+}
+
+TEST_F(JobManagerTest, ResultsAreValidatedAgainstTheShard) {
+  OpenManager();
+  ASSERT_TRUE(manager_->Submit(ScoreOnlyRequest()).ok());
+  const std::string worker = Register("scorer-0");
+  std::optional<v1::ShardLease> lease = Lease(worker);
+  std::vector<v1::ScoredDocument> docs = Score(*lease);
+  docs[0].set_id("someone-else");
+  auto result = Complete(worker, *lease, docs);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(result.status().message()).find("documents[0].id"), std::string::npos);
+  docs = Score(*lease);
+  docs[1].mutable_contrast()->RemoveLast();
+  result = Complete(worker, *lease, docs);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(result.status().message()).find("documents[1].contrast: 2 values for 3"),
+            std::string::npos)
+      << result.status();
+  docs = Score(*lease);
+  docs.pop_back();
+  result = Complete(worker, *lease, docs);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  // Still leasable work: nothing was recorded.
+  EXPECT_TRUE(Complete(worker, *lease, Score(*lease))->accepted());
+}
+
+TEST_F(JobManagerTest, ExpiredLeasesRetryThenFailTheJobWithTheLastError) {
+  OpenManager();
+  auto job = manager_->Submit(ScoreOnlyRequest(/*shard_size=*/10));
+  ASSERT_TRUE(job.ok());
+  const std::string worker = Register("scorer-0");
+  ASSERT_TRUE(Lease(worker).has_value());
+  now_ += 1001;
+  manager_->TickForTest();
+  EXPECT_EQ(manager_->GetJob(job->id())->state(), v1::JOB_STATE_SCORING);
+  now_ += 20;  // past the backoff
+  std::optional<v1::ShardLease> again = Lease(worker);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->attempt(), 2u);
+  v1::FailShardRequest fail;
+  fail.set_worker_id(worker);
+  fail.set_lease_id(again->lease_id());
+  fail.set_error("CUDA out of memory");
+  fail.set_retryable(true);
+  ASSERT_TRUE(manager_->FailShard(fail).ok());
+  auto failed = manager_->GetJob(job->id());
+  EXPECT_EQ(failed->state(), v1::JOB_STATE_FAILED);
+  EXPECT_NE(failed->reason().find("CUDA out of memory"), std::string::npos) << failed->reason();
+}
+
+TEST_F(JobManagerTest, CancelRevokesLeasesAndEndsWatchers) {
+  OpenManager();
+  auto job = manager_->Submit(ScoreOnlyRequest());
+  const std::string worker = Register("scorer-0");
+  std::optional<v1::ShardLease> lease = Lease(worker);
+  std::vector<v1::JobEvent> seen;
+  std::thread watcher([&] {
+    EXPECT_TRUE(manager_
+                    ->WatchJob(
+                        job->id(), 0,
+                        [&](const v1::JobEvent& e) {
+                          seen.push_back(e);
+                          return true;
+                        },
+                        nullptr)
+                    .ok());
+  });
+  auto cancelled = manager_->CancelJob(job->id(), "wrong corpus");
+  ASSERT_TRUE(cancelled.ok());
+  watcher.join();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().state_changed(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(seen.back().reason(), "wrong corpus");
+  v1::HeartbeatRequest hb;
+  hb.set_worker_id(worker);
+  hb.add_lease_ids(lease->lease_id());
+  EXPECT_EQ(manager_->Heartbeat(hb)->revoked_lease_ids_size(), 1);
+  EXPECT_FALSE(Lease(worker).has_value());
+  EXPECT_FALSE(Complete(worker, *lease, Score(*lease))->accepted());
+  EXPECT_EQ(manager_->CancelJob(job->id(), "").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager_->GetJob("job-nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(JobManagerTest, RendezvousAssignsStableRanksAndPartitionsShards) {
+  OpenManager();
+  auto job = manager_->Submit(TrainRequest(/*world=*/2));
+  ASSERT_TRUE(job.ok()) << job.status();
+  v1::JoinTrainingRequest join;
+  join.set_name("trainer-a");
+  join.set_store_address("10.0.0.1:29500");
+  join.set_wait_ms(10);
+  auto a = manager_->JoinTraining(join, nullptr);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->rank(), 0u);
+  EXPECT_EQ(a->world_size(), 2u);
+  EXPECT_EQ(a->rendezvous_address(), "10.0.0.1:29500");
+  join.set_name("trainer-b");
+  join.set_store_address("10.0.0.2:29500");
+  auto b = manager_->JoinTraining(join, nullptr);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->rank(), 1u);
+  EXPECT_EQ(b->rendezvous_address(), "10.0.0.1:29500");
+  join.set_name("trainer-c");
+  EXPECT_EQ(manager_->JoinTraining(join, nullptr).status().code(), absl::StatusCode::kUnavailable);
+  // trainer-b crashes and rejoins (after a coordinator restart, too).
+  manager_.reset();
+  OpenManager();
+  join.set_name("trainer-b");
+  auto b2 = manager_->JoinTraining(join, nullptr);
+  ASSERT_TRUE(b2.ok());
+  EXPECT_EQ(b2->rank(), 1u);
+  EXPECT_GT(b2->generation(), b->generation());
+
+  // Score everything; rank 1 streams shards 1 (of 0, 1, 2).
+  const std::string worker = Register("scorer-0");
+  while (std::optional<v1::ShardLease> lease = Lease(worker)) {
+    ASSERT_TRUE(Complete(worker, *lease, Score(*lease))->accepted());
+  }
+  EXPECT_EQ(manager_->GetJob(job->id())->state(), v1::JOB_STATE_TRAINING);
+  v1::StreamShardsRequest stream;
+  stream.set_job_id(job->id());
+  stream.set_rank(1);
+  std::vector<uint64_t> indices;
+  ASSERT_TRUE(manager_
+                  ->StreamShards(
+                      stream,
+                      [&](const v1::ScoredShardChunk& c) {
+                        if (c.last()) indices.push_back(c.index());
+                        return true;
+                      },
+                      nullptr)
+                  .ok());
+  EXPECT_EQ(indices, std::vector<uint64_t>{0});
+  stream.set_rank(0);
+  stream.set_cursor(1);  // resume after the first shard of rank 0
+  std::vector<uint64_t> resumed;
+  ASSERT_TRUE(manager_
+                  ->StreamShards(
+                      stream,
+                      [&](const v1::ScoredShardChunk& c) {
+                        if (c.last()) resumed.push_back(c.index());
+                        return true;
+                      },
+                      nullptr)
+                  .ok());
+  EXPECT_EQ(resumed, std::vector<uint64_t>{1});
+  stream.set_rank(2);
+  EXPECT_EQ(manager_
+                ->StreamShards(
+                    stream, [](const auto&) { return true; }, nullptr)
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+
+  v1::ReportProgressRequest progress;
+  progress.set_job_id(job->id());
+  progress.set_rank(0);
+  progress.mutable_progress()->set_training_step(10);
+  progress.mutable_progress()->set_loss(1.5f);
+  ASSERT_TRUE(manager_->ReportProgress(progress).ok());
+  EXPECT_EQ(manager_->GetJob(job->id())->progress().loss(), 1.5f);
+  progress.set_final_model_dir(dir_ + "/out/final");
+  ASSERT_TRUE(manager_->ReportProgress(progress).ok());
+  auto done = manager_->GetJob(job->id());
+  EXPECT_EQ(done->state(), v1::JOB_STATE_SUCCEEDED);  // no evaluation section
+  EXPECT_EQ(done->model_dir(), dir_ + "/out/final");
+}
+
+TEST_F(JobManagerTest, StreamWaitsForShardsStillBeingScored) {
+  OpenManager();
+  auto job = manager_->Submit(TrainRequest(1));
+  ASSERT_TRUE(job.ok());
+  std::vector<std::string> streamed;
+  std::thread reader([&] {
+    v1::StreamShardsRequest stream;
+    stream.set_job_id(job->id());
+    EXPECT_TRUE(manager_
+                    ->StreamShards(
+                        stream,
+                        [&](const v1::ScoredShardChunk& c) {
+                          if (c.last()) streamed.push_back(c.shard_id());
+                          return true;
+                        },
+                        nullptr)
+                    .ok());
+  });
+  const std::string worker = Register("scorer-0");
+  std::vector<std::string> scored;
+  while (std::optional<v1::ShardLease> lease = Lease(worker)) {
+    scored.push_back(lease->shard_id());
+    ASSERT_TRUE(Complete(worker, *lease, Score(*lease))->accepted());
+  }
+  reader.join();
+  EXPECT_EQ(streamed, scored);
+}
+
+TEST_F(JobManagerTest, RepeatedRequestIdReturnsTheFirstJob) {
+  OpenManager();
+  v1::SubmitJobRequest request = ScoreOnlyRequest();
+  request.set_request_id("req-42");
+  auto first = manager_->Submit(request);
+  auto second = manager_->Submit(request);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->id(), second->id());
+  manager_.reset();
+  OpenManager();
+  EXPECT_EQ(manager_->Submit(request)->id(), first->id());
+  EXPECT_EQ(manager_->ListJobs(v1::ListJobsRequest())->jobs_size(), 1);
+}
+
+TEST_F(JobManagerTest, ListPagesNewestFirst) {
+  OpenManager();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(manager_->Submit(ScoreOnlyRequest())->id());
+  v1::ListJobsRequest list;
+  list.set_page_size(2);
+  std::vector<std::string> seen;
+  while (true) {
+    auto page = manager_->ListJobs(list);
+    ASSERT_TRUE(page.ok());
+    for (const v1::Job& j : page->jobs()) seen.push_back(j.id());
+    if (page->next_page_token().empty()) break;
+    list.set_page_token(page->next_page_token());
+  }
+  std::reverse(ids.begin(), ids.end());
+  EXPECT_EQ(seen, ids);
+  list.set_page_token("garbage");
+  EXPECT_EQ(manager_->ListJobs(list).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cluedrop::coordinator
