@@ -7,15 +7,22 @@ work=$(mktemp -d); trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$cli" --help | grep -q "Commands:" || fail "cluedrop --help lists no commands"
+unbuilt=""
 for command in submit status list watch cancel score augment train eval tokenize generate demo \
                health info devices; do
   "$cli" "$command" --help >"$work/help" || fail "cluedrop $command --help exited non-zero"
   grep -q "cluedrop $command" "$work/help" || fail "cluedrop $command --help names no command"
+  grep -q "NOT BUILT YET" "$work/help" && unbuilt="$command"
 done
-"$cli" submit --help | grep -q "NOT BUILT YET" || fail "unbuilt command does not say so in its help"
-set +e; "$cli" submit job.yaml 2>"$work/err"; rc=$?; set -e
-[ "$rc" -eq 3 ] || fail "unbuilt command exit code $rc, want 3"
-grep -q "not built yet" "$work/err" || fail "unbuilt command prints no reason"
+if [ -n "$unbuilt" ]; then
+  set +e; "$cli" "$unbuilt" job.yaml 2>"$work/err"; rc=$?; set -e
+  [ "$rc" -eq 3 ] || fail "unbuilt command $unbuilt exit code $rc, want 3"
+  grep -q "not built yet" "$work/err" || fail "unbuilt command $unbuilt prints no reason"
+fi
+printf 'name: x\ntraining: {epochs: ten}\n' >"$work/job.yaml"
+set +e; "$cli" submit "$work/job.yaml" 2>"$work/err"; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "job.yaml:2: training.epochs: expected an integer" "$work/err" \
+  || fail "invalid job spec: rc=$rc, $(cat "$work/err")"
 set +e; "$cli" bogus 2>/dev/null; rc=$?; set -e
 [ "$rc" -eq 2 ] || fail "unknown command exit code $rc, want 2"
 
@@ -25,10 +32,15 @@ for _ in $(seq 200); do [ -f "$work/ready" ] && break; sleep 0.05; done
 port=$(sed -E 's/.*"grpc_port": ([0-9]+).*/\1/' "$work/ready")
 out=$("$cli" health --address "127.0.0.1:$port") || fail "health: $out"
 [ "$out" = "SERVING" ] || fail "health printed '$out'"
-set +e; out=$("$cli" health --address "127.0.0.1:$port" --service cluedrop.v1.JobService); rc=$?; set -e
-[ "$out" = "NOT_SERVING" ] && [ "$rc" -eq 1 ] || fail "unbuilt JobService health: '$out' rc=$rc"
+for service in JobService WorkService TrainService; do
+  out=$("$cli" health --address "127.0.0.1:$port" --service "cluedrop.v1.$service") \
+    || fail "$service health: rc=$?"
+  [ "$out" = "SERVING" ] || fail "$service health printed '$out'"
+done
 CLUEDROP_COORDINATOR="127.0.0.1:$port" "$cli" info | grep -q '"component": "coordinator"' \
   || fail "info via CLUEDROP_COORDINATOR did not reach the coordinator"
+set +e; "$cli" status job-does-not-exist --coordinator "127.0.0.1:$port" 2>"$work/err"; rc=$?; set -e
+[ "$rc" -eq 1 ] && grep -q "^cluedrop status: " "$work/err" || fail "status of a missing job: rc=$rc"
 set +e; "$cli" health --timeout_ms=abc 2>"$work/err"; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -q -- "--timeout_ms" "$work/err" || fail "bad flag not reported"
 kill -TERM $pid; wait $pid || fail "coordinator exit code $?"
