@@ -59,12 +59,11 @@ std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::strin
 
 std::vector<Command> AllCommands() {
   return {
-      NotBuilt("submit", "submit a job spec (YAML or JSON) to the coordinator",
-               "Coordinator issue"),
-      NotBuilt("status", "show one job's state, progress and evaluation", "Coordinator issue"),
-      NotBuilt("list", "list jobs", "Coordinator issue"),
-      NotBuilt("watch", "follow a job's events and progress until it ends", "Coordinator issue"),
-      NotBuilt("cancel", "cancel a job", "Coordinator issue"),
+      {"submit", "submit a job spec (YAML or JSON) to the coordinator", "", RunSubmit},
+      {"status", "show one job's state, progress and evaluation", "", RunStatus},
+      {"list", "list jobs", "", RunList},
+      {"watch", "follow a job's events and progress until it ends", "", RunWatch},
+      {"cancel", "cancel a job", "", RunCancel},
       {"score", "score documents with a large and a small model", "", RunScore},
       NotBuilt("augment", "produce token-dropout augmentations from scores", "Trainer issue"),
       NotBuilt("train", "run a training job (--local: in-process)", "Trainer issue"),

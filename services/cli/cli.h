@@ -49,6 +49,13 @@ int RunTokenize(const std::vector<std::string>& args);
 int RunGenerate(const std::vector<std::string>& args);  // generate_command.cc
 int RunScore(const std::vector<std::string>& args);     // score_command.cc
 
+// Subcommands that talk to the coordinator's JobService (job_commands.cc).
+int RunSubmit(const std::vector<std::string>& args);
+int RunStatus(const std::vector<std::string>& args);
+int RunList(const std::vector<std::string>& args);
+int RunWatch(const std::vector<std::string>& args);
+int RunCancel(const std::vector<std::string>& args);
+
 // Parses a subcommand's flags. Returns the exit code when the command should
 // stop now (--help printed: 0; bad flag or stray argument: 2, message on
 // stderr), nullopt to go on.
