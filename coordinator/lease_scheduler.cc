@@ -161,10 +161,21 @@ absl::StatusOr<std::optional<LeaseGrant>> LeaseScheduler::Lease(const std::strin
   }
   worker->second.last_seen_ms = now_ms;
   PromoteDue(now_ms);
-  if (ready_.empty()) return std::optional<LeaseGrant>();
-  const ShardKey key = ready_.begin()->second;
-  ready_.erase(ready_.begin());
-  ShardInfo& shard = jobs_[key.job_id].shards[key.index];
+  ShardInfo* next = nullptr;
+  ShardKey key;
+  while (next == nullptr && !ready_.empty()) {
+    key = ready_.begin()->second;
+    ready_.erase(ready_.begin());
+    auto job = jobs_.find(key.job_id);
+    // Entries of stopped jobs or of shards no longer pending are stale.
+    if (job == jobs_.end() || !job->second.active || key.index >= job->second.shards.size() ||
+        job->second.shards[key.index].state != ShardState::kPending) {
+      continue;
+    }
+    next = &job->second.shards[key.index];
+  }
+  if (next == nullptr) return std::optional<LeaseGrant>();
+  ShardInfo& shard = *next;
   shard.state = ShardState::kLeased;
   shard.lease_id = NewLeaseId();
   shard.worker_id = worker_id;
@@ -206,7 +217,7 @@ absl::StatusOr<CompletionResult> LeaseScheduler::Complete(const ShardKey& key,
   return result;
 }
 
-LeaseLoss LeaseScheduler::LoseLease(const ShardKey& key, const std::string& error, bool count,
+LeaseLoss LeaseScheduler::LoseLease(const ShardKey key, const std::string& error, bool count,
                                     bool fatal, int64_t now_ms) {
   Job& job = jobs_[key.job_id];
   ShardInfo& shard = job.shards[key.index];
@@ -252,8 +263,10 @@ absl::StatusOr<LeaseLoss> LeaseScheduler::Fail(const std::string& worker_id,
   if (auto worker = workers_.find(worker_id); worker != workers_.end()) {
     worker->second.last_seen_ms = now_ms;
   }
-  if (released) return LoseLease(lease->second, "", /*count=*/false, /*fatal=*/false, now_ms);
-  return LoseLease(lease->second, error, /*count=*/retryable, /*fatal=*/!retryable, now_ms);
+  // A copy: LoseLease erases the lease entry `lease` points into.
+  const ShardKey key = lease->second;
+  if (released) return LoseLease(key, "", /*count=*/false, /*fatal=*/false, now_ms);
+  return LoseLease(key, error, /*count=*/retryable, /*fatal=*/!retryable, now_ms);
 }
 
 std::vector<LeaseLoss> LeaseScheduler::Tick(int64_t now_ms) {

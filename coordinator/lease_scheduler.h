@@ -205,7 +205,9 @@ class LeaseScheduler {
 
   void Enqueue(const std::string& job_id, const Job& job, const ShardInfo& shard);
   void PromoteDue(int64_t now_ms);
-  LeaseLoss LoseLease(const ShardKey& key, const std::string& error, bool count, bool fatal,
+  // `key` by value: callers may pass a reference into leases_, which this
+  // erases.
+  LeaseLoss LoseLease(ShardKey key, const std::string& error, bool count, bool fatal,
                       int64_t now_ms);
   std::string NewLeaseId();
   std::string NewWorkerId();
