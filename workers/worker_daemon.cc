@@ -1,8 +1,11 @@
 #include "workers/worker_daemon.h"
 
+#include <thread>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/daemon_server.h"
 #include "workers/model/device_inventory.h"
 #include "workers/model/torch_info.h"
@@ -31,7 +34,7 @@ void RegisterWorkerFlags(const WorkerRole& role, FlagSet* flags, WorkerOptions* 
 }
 
 absl::Status RunWorkerDaemon(const WorkerRole& role, const WorkerOptions& options,
-                             ShutdownController* shutdown) {
+                             ShutdownController* shutdown, const WorkLoop& work_loop) {
   if (absl::Status status = ValidateDevice(options.device); !status.ok()) return status;
   absl::StatusOr<std::unique_ptr<DaemonServer>> server =
       DaemonServer::Create(role.component, options.server);
@@ -41,10 +44,39 @@ absl::Status RunWorkerDaemon(const WorkerRole& role, const WorkerOptions& option
   const TorchInfo torch = QueryTorch();
   (*server)->AddCapability("devices", true, DescribeDevices(devices));
   (*server)->AddCapability("libtorch", true, DescribeTorch(torch));
-  (*server)->AddCapability(absl::StrCat("cluedrop.", role.component), false, role.work_state,
-                           /*in_health=*/true);
+  const std::string role_name = absl::StrCat("cluedrop.", role.component);
+  (*server)->AddCapability(role_name, false, role.work_state, /*in_health=*/true);
   if (absl::Status status = (*server)->Start(); !status.ok()) return status;
-  return (*server)->RunUntilShutdown(*shutdown);
+  if (!work_loop) return (*server)->RunUntilShutdown(*shutdown);
+
+  // The loop reports until shutdown begins, never while the server is torn
+  // down: the server stops on its own controller, requested only after
+  // reporting is switched off.
+  absl::Mutex report_mu;
+  bool reporting = true;
+  WorkLoopContext context;
+  context.registry = &(*server)->metrics().registry();
+  context.report = [&](bool ready, const std::string& detail) {
+    absl::MutexLock lock(&report_mu);
+    if (reporting) (*server)->SetCapability(role_name, ready, detail);
+  };
+  absl::Status work_status;
+  std::thread worker([&] {
+    work_status = work_loop(context, *shutdown);
+    if (!work_status.ok()) {
+      shutdown->RequestShutdown(absl::StrCat(role.component, ": ", work_status.ToString()));
+    }
+  });
+  shutdown->Wait();
+  {
+    absl::MutexLock lock(&report_mu);
+    reporting = false;
+  }
+  ShutdownController server_shutdown;
+  server_shutdown.RequestShutdown(shutdown->reason());
+  absl::Status serve_status = (*server)->RunUntilShutdown(server_shutdown);
+  worker.join();
+  return work_status.ok() ? serve_status : work_status;
 }
 
 }  // namespace cluedrop

@@ -3,19 +3,25 @@
 // report of the compute this worker has (GPUs through the CUDA runtime, and
 // the linked libtorch).
 //
-// Built so far: the shell. The work loops (scoring: Scoring engine and
-// Coordinator issues; training: Trainer issue) are not built yet; the
-// worker's role capability reports NOT ready, its health entry
-// "cluedrop.<role>" is NOT_SERVING, and it does not contact the coordinator.
+// A role with a work loop (the scorer: workers/scorer/scorer_daemon.h) runs
+// it on its own thread next to the server; the loop reports through the
+// role's capability and health entry "cluedrop.<role>". A role without one
+// (the trainer, for now) reports that entry NOT ready / NOT_SERVING and does
+// not contact the coordinator.
 #ifndef CLUEDROP_WORKERS_WORKER_DAEMON_H_
 #define CLUEDROP_WORKERS_WORKER_DAEMON_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "services/common/flags.h"
 #include "services/common/server_options.h"
 #include "services/common/shutdown.h"
+
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
 
 namespace cluedrop {
 
@@ -40,10 +46,26 @@ struct WorkerRole {
 // server flags.
 void RegisterWorkerFlags(const WorkerRole& role, FlagSet* flags, WorkerOptions* options);
 
-// Serves until `shutdown` is requested. INVALID_ARGUMENT for a malformed
-// --device; UNAVAILABLE when a port is taken.
+// What a work loop gets from the daemon.
+struct WorkLoopContext {
+  // Sets the role's capability and health entry ("cluedrop.<component>";
+  // SERVING when ready). Thread-safe; ignored once shutdown has begun.
+  std::function<void(bool ready, const std::string& detail)> report;
+  // The process's /metrics registry.
+  prometheus::Registry* registry = nullptr;
+};
+
+// A role's work loop: runs until `shutdown` is requested, then returns OK. An
+// error return shuts the daemon down and becomes its result.
+using WorkLoop =
+    std::function<absl::Status(const WorkLoopContext& context, const ShutdownController& shutdown)>;
+
+// Serves until `shutdown` is requested, running `work_loop` (when set) on its
+// own thread meanwhile; on shutdown the server drains while the loop winds
+// down, and both are joined. INVALID_ARGUMENT for a malformed --device;
+// UNAVAILABLE when a port is taken; the work loop's error.
 absl::Status RunWorkerDaemon(const WorkerRole& role, const WorkerOptions& options,
-                             ShutdownController* shutdown);
+                             ShutdownController* shutdown, const WorkLoop& work_loop = nullptr);
 
 // Validates a --device value.
 absl::Status ValidateDevice(const std::string& device);

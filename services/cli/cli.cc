@@ -64,6 +64,8 @@ std::vector<Command> AllCommands() {
       {"list", "list jobs", "", RunList},
       {"watch", "follow a job's events and progress until it ends", "", RunWatch},
       {"cancel", "cancel a job", "", RunCancel},
+      {"results", "download a job's scored documents as JSONL (checksums verified)", "",
+       RunResults},
       {"score", "score documents with a large and a small model", "", RunScore},
       NotBuilt("augment", "produce token-dropout augmentations from scores", "Trainer issue"),
       NotBuilt("train", "run a training job (--local: in-process)", "Trainer issue"),

@@ -55,6 +55,7 @@ int RunStatus(const std::vector<std::string>& args);
 int RunList(const std::vector<std::string>& args);
 int RunWatch(const std::vector<std::string>& args);
 int RunCancel(const std::vector<std::string>& args);
+int RunResults(const std::vector<std::string>& args);
 
 // Parses a subcommand's flags. Returns the exit code when the command should
 // stop now (--help printed: 0; bad flag or stray argument: 2, message on

@@ -21,6 +21,7 @@
 #include "workers/model/model_loader.h"
 #include "workers/scorer/projection.h"
 #include "workers/scorer/received_attention.h"
+#include "workers/scorer/score_expectations.h"
 #include "workers/scorer/scorer.h"
 
 namespace cluedrop::scorer {
@@ -49,20 +50,7 @@ std::shared_ptr<model::CausalLM> Load(const std::string& dir) {
 
 // Compares one score vector; null in the fixture means NaN. Returns max |diff|.
 double Compare(const std::vector<float>& got, const json& want, const std::string& what) {
-  EXPECT_EQ(got.size(), want.size()) << what;
-  double max_err = 0;
-  for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
-    if (want[i].is_null()) {
-      EXPECT_TRUE(std::isnan(got[i])) << what << " [" << i << "]: want NaN, got " << got[i];
-      continue;
-    }
-    const double w = want[i].get<double>();
-    EXPECT_FALSE(std::isnan(got[i])) << what << " [" << i << "]: got NaN, want " << w;
-    const double err = std::abs(got[i] - w);
-    EXPECT_LE(err, kTolerance) << what << " [" << i << "]: got " << got[i] << ", want " << w;
-    if (!std::isnan(err)) max_err = std::max(max_err, err);
-  }
-  return max_err;
+  return ExpectScoresNear(got, want, kTolerance, what);
 }
 
 struct MaxErrors {

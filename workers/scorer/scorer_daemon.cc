@@ -1,0 +1,104 @@
+#include "workers/scorer/scorer_daemon.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cluedrop/v1/work_service.grpc.pb.h"
+#include "services/common/build_info.h"
+#include "services/common/channel.h"
+#include "workers/model/device_inventory.h"
+#include "workers/scorer/engine_shard_scorer.h"
+#include "workers/scorer/scorer_worker.h"
+
+namespace cluedrop::scorer {
+namespace {
+
+std::string DefaultName() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0)
+    return absl::StrCat("scorer-", getpid());
+  return absl::StrCat(host, "-", getpid());
+}
+
+// The device this worker scores on, as WorkerCapabilities lists it, and its
+// free memory (0 on the CPU).
+void DescribeScoringDevice(const std::string& device, ScorerWorkerOptions* options) {
+  const DeviceInventory inventory = QueryDevices();
+  int index = -1;
+  if (device == "cuda" || (device == "auto" && !inventory.gpus.empty())) {
+    index = 0;
+  } else if (absl::StartsWith(device, "cuda:")) {
+    if (!absl::SimpleAtoi(device.substr(5), &index)) index = -1;
+  }
+  options->devices = {index < 0 ? "cpu" : absl::StrCat("cuda:", index)};
+  for (const GpuDevice& gpu : inventory.gpus) {
+    if (gpu.index == index) options->device_memory_bytes = gpu.free_memory_bytes;
+  }
+}
+
+}  // namespace
+
+WorkerRole ScorerRole() {
+  return WorkerRole{
+      .component = "scorer",
+      .summary = "scores leased corpus shards with a large and a small reference model.",
+      .work_state = "registering with the coordinator (--coordinator); SERVING once registered",
+      .default_grpc_port = 50061,
+      .default_metrics_port = 9465};
+}
+
+void RegisterScorerFlags(FlagSet* flags, ScorerDaemonOptions* options) {
+  RegisterWorkerFlags(ScorerRole(), flags, &options->worker);
+  flags->Add("name", &options->name, "worker name for the coordinator (default <hostname>-<pid>)")
+      .Env("CLUEDROP_WORKER_NAME");
+  flags->Add("token", &options->token, "bearer token sent to the coordinator")
+      .Env("CLUEDROP_TOKEN");
+  flags->Add("lease_wait_ms", &options->lease_wait_ms,
+             "how long one LeaseShard call waits for work, in ms");
+  flags->Add("coordinator_tls", &options->coordinator_tls, "connect to the coordinator with TLS");
+  flags->Add("coordinator_tls_ca_file", &options->coordinator_tls_files.ca_file,
+             "PEM roots for --coordinator_tls (default: system roots)");
+  flags->Add("coordinator_tls_cert_file", &options->coordinator_tls_files.cert_file,
+             "PEM client certificate for mutual TLS");
+  flags->Add("coordinator_tls_key_file", &options->coordinator_tls_files.key_file,
+             "PEM key of --coordinator_tls_cert_file");
+}
+
+absl::Status RunScorerDaemon(const ScorerDaemonOptions& options, ShutdownController* shutdown) {
+  if (absl::Status status = ValidateDevice(options.worker.device); !status.ok()) return status;
+  ChannelOptions channel_options;
+  channel_options.target = options.worker.coordinator;
+  channel_options.use_tls = options.coordinator_tls;
+  channel_options.tls = options.coordinator_tls_files;
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(channel_options);
+  if (!channel.ok()) return channel.status();
+  std::shared_ptr<cluedrop::v1::WorkService::StubInterface> stub =
+      cluedrop::v1::WorkService::NewStub(*channel);
+
+  ScorerWorkerOptions worker_options;
+  worker_options.name = options.name.empty() ? DefaultName() : options.name;
+  DescribeScoringDevice(options.worker.device, &worker_options);
+  worker_options.version = std::string(BuildVersion());
+  worker_options.bearer_token = options.token;
+  worker_options.lease_wait_ms = options.lease_wait_ms;
+  worker_options.log = &std::cerr;
+  EngineShardScorer engine({.device = options.worker.device});
+  const std::string coordinator = options.worker.coordinator;
+  return RunWorkerDaemon(
+      ScorerRole(), options.worker, shutdown,
+      [&](const WorkLoopContext& context, const ShutdownController& work_shutdown) {
+        ScorerWorkerOptions o = worker_options;
+        o.on_state = [&context, coordinator](bool ready, const std::string& detail) {
+          context.report(ready, absl::StrCat("coordinator ", coordinator, ": ", detail));
+        };
+        ScorerWorker worker(std::move(o), stub, &engine, context.registry);
+        return worker.Run(work_shutdown);
+      });
+}
+
+}  // namespace cluedrop::scorer

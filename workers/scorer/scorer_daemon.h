@@ -1,0 +1,57 @@
+// cluedrop-scorer: the worker daemon shell (worker_daemon.h) running the
+// scoring loop (scorer_worker.h) against the coordinator, with the scoring
+// engine (engine_shard_scorer.h) on --device.
+//
+// Example (services/scorer/main.cc):
+//   ScorerDaemonOptions options;
+//   FlagSet flags("cluedrop-scorer", ScorerRole().summary);
+//   RegisterScorerFlags(&flags, &options);
+//   ... RunScorerDaemon(options, shutdown) ...
+//
+// Flags beyond the worker's (--coordinator, --device, server flags):
+//   --name (env CLUEDROP_WORKER_NAME; default <hostname>-<pid>),
+//   --token (env CLUEDROP_TOKEN), --lease_wait_ms, --coordinator_tls,
+//   --coordinator_tls_ca_file, --coordinator_tls_cert_file,
+//   --coordinator_tls_key_file.
+#ifndef CLUEDROP_WORKERS_SCORER_SCORER_DAEMON_H_
+#define CLUEDROP_WORKERS_SCORER_SCORER_DAEMON_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "services/common/flags.h"
+#include "services/common/shutdown.h"
+#include "services/common/tls.h"
+#include "workers/worker_daemon.h"
+
+namespace cluedrop::scorer {
+
+struct ScorerDaemonOptions {
+  WorkerOptions worker;
+  // Worker name registered with the coordinator; "" = <hostname>-<pid>.
+  std::string name;
+  // Bearer token sent to the coordinator ("" = none).
+  std::string token;
+  // TLS to the coordinator: roots in tls.ca_file (system roots when empty);
+  // tls.cert_file + tls.key_file present a client certificate.
+  bool coordinator_tls = false;
+  TlsFiles coordinator_tls_files;
+  // LeaseShard long-poll wait, milliseconds.
+  uint32_t lease_wait_ms = 10000;
+};
+
+// The scorer's role: name, --help summary, default ports 50061 / 9465.
+WorkerRole ScorerRole();
+
+// Registers the worker flags and the scorer's own on `flags`.
+void RegisterScorerFlags(FlagSet* flags, ScorerDaemonOptions* options);
+
+// Serves and scores until `shutdown`; see RunWorkerDaemon for errors, plus
+// INVALID_ARGUMENT / NOT_FOUND for bad TLS settings and a registration the
+// coordinator refuses (UNAUTHENTICATED, PERMISSION_DENIED).
+absl::Status RunScorerDaemon(const ScorerDaemonOptions& options, ShutdownController* shutdown);
+
+}  // namespace cluedrop::scorer
+
+#endif  // CLUEDROP_WORKERS_SCORER_SCORER_DAEMON_H_
