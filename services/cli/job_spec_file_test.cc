@@ -311,7 +311,7 @@ TEST(JobSpecFileTest, ExamplesParse) {
   EXPECT_TRUE(score->corpus().field_tags());
   ASSERT_EQ(score->corpus().paths_size(), 1);
   EXPECT_TRUE(std::filesystem::path(score->corpus().paths(0)).is_absolute());
-  EXPECT_THAT(score->corpus().paths(0), HasSubstr("/shared/paper-data/biography_synthetic.csv"));
+  EXPECT_THAT(score->corpus().paths(0), HasSubstr("/examples/paper-data/biography_synthetic.csv"));
   EXPECT_NE(score->reference_models().large().checkpoint_dir(), "");
   EXPECT_NE(score->reference_models().small().checkpoint_dir(), "");
 
@@ -323,7 +323,7 @@ TEST(JobSpecFileTest, ExamplesParse) {
   EXPECT_EQ(train->augmentation().copies(), 10u);
   EXPECT_EQ(train->training().epochs(), 20u);
   EXPECT_TRUE(train->has_target_model());
-  EXPECT_THAT(train->evaluation().prompt_table(), HasSubstr("/shared/paper-data/prompts.csv"));
+  EXPECT_THAT(train->evaluation().prompt_table(), HasSubstr("/examples/paper-data/prompts.csv"));
   EXPECT_NE(train->output_dir(), "");
 }
 

@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+"""The scoring pipeline with the real binaries: cluedrop-coordinator, two
+cluedrop-scorer daemons (tiny random-init llama3/smollm oracle checkpoints,
+which share a tokenizer) and the `cluedrop` CLI, on the paper's
+biography_synthetic.csv.
+
+Scenarios (--scenario, default all):
+  e2e          submit -> watch -> SUCCEEDED; `cluedrop results` equals
+               `cluedrop score` on the same CSV (the oracle-tested engine);
+               every shard scored exactly once (state.db vs shard files vs
+               an independent CRC-32C in Python).
+  kill-coordinator
+               SIGKILL the coordinator mid-job and restart it on the same
+               port and data dir: the scorers carry on, the job SUCCEEDS,
+               every shard exactly once with matching checksums.
+  kill-scorer  SIGSTOP+SIGKILL the only scorer while it holds a lease: the
+               lease expires, the shard is leased again (attempt 2) by a new
+               scorer, the job SUCCEEDS.
+  bad-input    a corrupt corpus line and a bad spec: exit 2 with the file,
+               line and field; no job and no state row is left behind.
+
+Usage: cluster_test.py --bin DIR --fixtures DIR/oracle/models --paper-data DIR --work DIR
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+
+ARGS = None
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def fail(message):
+    print(f"FAIL: {message}", flush=True)
+    sys.exit(1)
+
+
+# ------------------------------------------------------------ CRC-32C ---
+def _crc_table():
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_TABLE = _crc_table()
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283
+
+
+def read_shard_file(path):
+    """Parses the header of docs/shard-format.md and checks both CRCs."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 32 or data[:8] != b"CLDSHRD\0":
+        fail(f"{path}: not a shard file")
+    version, count, payload_bytes, payload_crc, header_crc = struct.unpack("<IIQII", data[8:32])
+    if crc32c(data[:28]) != header_crc:
+        fail(f"{path}: header CRC mismatch")
+    payload = data[32:]
+    if len(payload) != payload_bytes:
+        fail(f"{path}: payload is {len(payload)} bytes, header says {payload_bytes}")
+    if crc32c(payload) != payload_crc:
+        fail(f"{path}: payload CRC mismatch")
+    return count, payload_crc
+
+
+# ------------------------------------------------------------ processes ---
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, name, lease_ttl_ms=4000, heartbeat_ms=500):
+        self.work = os.path.join(ARGS.work, name)
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+        self.data = os.path.join(self.work, "data")
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.lease_ttl_ms = lease_ttl_ms
+        self.heartbeat_ms = heartbeat_ms
+        self.coordinator = None
+        self.scorers = []
+        self.logs = []
+
+    def bin(self, name):
+        return os.path.join(ARGS.bin, name)
+
+    def start_coordinator(self):
+        ready = os.path.join(self.work, "coordinator.ready")
+        if os.path.exists(ready):
+            os.remove(ready)
+        log_file = open(os.path.join(self.work, "coordinator.log"), "a")
+        self.logs.append(log_file.name)
+        self.coordinator = subprocess.Popen(
+            [self.bin("cluedrop-coordinator"), f"--grpc_address={self.address}",
+             "--metrics_address=127.0.0.1:0", f"--data_dir={self.data}", f"--ready_file={ready}",
+             f"--lease_ttl_ms={self.lease_ttl_ms}", f"--heartbeat_interval_ms={self.heartbeat_ms}",
+             "--retry_backoff_ms=200", "--shutdown_drain_ms=0"],
+            stdout=log_file, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while not os.path.exists(ready):
+            if self.coordinator.poll() is not None:
+                self.dump_logs()
+                fail(f"coordinator exited with {self.coordinator.returncode}")
+            if time.time() > deadline:
+                fail("coordinator not ready after 30 s")
+            time.sleep(0.05)
+        with open(ready) as f:
+            self.metrics_port = json.load(f)["metrics_port"]
+
+    def start_scorer(self, name):
+        log_file = open(os.path.join(self.work, f"{name}.log"), "a")
+        self.logs.append(log_file.name)
+        p = subprocess.Popen(
+            [self.bin("cluedrop-scorer"), f"--coordinator={self.address}", f"--name={name}",
+             "--device=cpu", "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+             "--lease_wait_ms=1000", "--shutdown_drain_ms=0"],
+            stdout=log_file, stderr=subprocess.STDOUT,
+            env=dict(os.environ, OMP_NUM_THREADS="1"))  # two scorers share 2 cores
+        self.scorers.append(p)
+        return p
+
+    def cli(self, *args, check=True, timeout=240):
+        env = dict(os.environ, CLUEDROP_COORDINATOR=self.address)
+        proc = subprocess.run([self.bin("cluedrop"), *args], capture_output=True, text=True,
+                              env=env, timeout=timeout)
+        if check and proc.returncode != 0:
+            self.dump_logs()
+            fail(f"cluedrop {' '.join(args)}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def status(self, job_id):
+        job = json.loads(self.cli("status", job_id, "--json").stdout)
+        job["state"] = job["state"].replace("JOB_STATE_", "")
+        return job
+
+    def db(self):
+        return sqlite3.connect(f"file:{self.data}/state.db?mode=ro", uri=True, timeout=10)
+
+    def metric(self, name):
+        import urllib.request
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics").read().decode()
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    def dump_logs(self):
+        for path in self.logs:
+            with open(path) as f:
+                tail = f.read()[-3000:]
+            print(f"---- {path} (tail)\n{tail}", flush=True)
+
+    def stop(self):
+        for p in self.scorers:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.scorers:
+            try:
+                rc = p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                fail("a scorer did not exit within 30 s of SIGTERM")
+            if rc not in (0, -signal.SIGKILL):
+                self.dump_logs()
+                fail(f"scorer exit code {rc} after SIGTERM")
+        if self.coordinator and self.coordinator.poll() is None:
+            self.coordinator.send_signal(signal.SIGTERM)
+            if self.coordinator.wait(timeout=30) != 0:
+                fail(f"coordinator exit code {self.coordinator.returncode}")
+
+
+# ---------------------------------------------------------------- specs ---
+def write_spec(cluster, corpus, shard_size, extra=""):
+    models = ARGS.fixtures
+    spec = f"""name: biography
+corpus:
+  paths: [{corpus}]
+  format: csv
+  field_tags: true
+  shard_size_docs: {shard_size}
+reference_models:
+  large: {{checkpoint_dir: {models}/llama3/model, dtype: float32}}
+  small: {{checkpoint_dir: {models}/smollm/model, dtype: float32}}
+  batch_tokens: 4096
+{extra}"""
+    path = os.path.join(cluster.work, "job.yaml")
+    with open(path, "w") as f:
+        f.write(spec)
+    return path
+
+
+def submit(cluster, spec):
+    proc = cluster.cli("submit", spec)
+    job_id = proc.stdout.strip()
+    if not job_id.startswith("job-"):
+        fail(f"submit printed {proc.stdout!r}")
+    return job_id
+
+
+def wait_state(cluster, job_id, states, timeout_s=180):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        job = cluster.status(job_id)
+        if job["state"] in states:
+            return job
+        time.sleep(0.2)
+    cluster.dump_logs()
+    fail(f"job {job_id} not in {states} after {timeout_s} s: {job['state']}")
+
+
+def check_exactly_once(cluster, job_id):
+    """Every shard SCORED once: one payload file, referenced by state.db,
+    whose checksums (header and payload, recomputed here) match the row."""
+    with cluster.db() as db:
+        rows = db.execute("SELECT shard_id, state, checksum, payload_key, doc_count FROM shards "
+                          "WHERE job_id = ? ORDER BY idx", (job_id,)).fetchall()
+    if not rows:
+        fail("no shards in state.db")
+    job_dir = os.path.join(cluster.data, "shards", job_id)
+    files = sorted(f for f in os.listdir(job_dir) if not f.startswith("."))
+    referenced = sorted(f"{key}.shard" for _, _, _, key, _ in rows)
+    if files != referenced:
+        fail(f"shard files {files} != the payloads state.db references {referenced}")
+    for shard_id, state, checksum, key, doc_count in rows:
+        if state != 2:
+            fail(f"shard {shard_id} state {state}, want SCORED (2)")
+        if not key.startswith(shard_id + "."):
+            fail(f"shard {shard_id} payload key {key}")
+        count, crc = read_shard_file(os.path.join(job_dir, key + ".shard"))
+        if crc != checksum or count != doc_count:
+            fail(f"shard {shard_id}: file crc {crc:#x}/{count} docs, state.db {checksum:#x}/{doc_count}")
+    log(f"  exactly once: {len(rows)} shards, one payload each, CRC-32C verified independently")
+    return len(rows)
+
+
+def compare_with_score(cluster, job_id, corpus):
+    results = os.path.join(cluster.work, "results.jsonl")
+    cluster.cli("results", job_id, "--output", results)
+    direct = os.path.join(cluster.work, "direct.jsonl")
+    cluster.cli("score", "--large", f"{ARGS.fixtures}/llama3/model", "--small",
+                f"{ARGS.fixtures}/smollm/model", "--input", corpus, "--output", direct)
+    got = [json.loads(line) for line in open(results)]
+    want = [json.loads(line) for line in open(direct)]
+    if len(got) != len(want):
+        fail(f"results has {len(got)} documents, cluedrop score {len(want)}")
+    worst = 0.0
+    for g, w in zip(got, want):
+        if g["text"] != w["text"] or g["tokens"] != w["tokens"] or g["offsets"] != w["offsets"]:
+            fail(f"document {g['id']} differs from cluedrop score in text/tokens/offsets")
+        for key in ("received_large", "received_small", "contrast"):
+            for a, b in zip(g[key], w[key]):
+                if (a is None) != (b is None):
+                    fail(f"{g['id']}.{key}: null mismatch")
+                if a is not None:
+                    worst = max(worst, abs(a - b))
+        if len(g["qa_items"]) != 5 or not g["qa_items"][0]["subject"]:
+            fail(f"document {g['id']} has qa_items {g['qa_items']}")
+    if worst > 1e-6:
+        fail(f"scores differ from cluedrop score by {worst}")
+    log(f"  results == cluedrop score for {len(got)} documents (max |diff| {worst:.2e}), "
+        "5 QA items each")
+
+
+# ------------------------------------------------------------ scenarios ---
+def scenario_e2e():
+    log("e2e: 2 scorers, biography_synthetic.csv, 10 documents per shard")
+    c = Cluster("e2e")
+    corpus = os.path.join(ARGS.paper_data, "biography_synthetic.csv")
+    c.start_coordinator()
+    c.start_scorer("scorer-a")
+    c.start_scorer("scorer-b")
+    job_id = submit(c, write_spec(c, corpus, 10))
+    watch = c.cli("watch", job_id, check=False)
+    if watch.returncode != 0 or "SUCCEEDED" not in watch.stdout + watch.stderr:
+        c.dump_logs()
+        fail(f"watch exit {watch.returncode}: {watch.stdout[-2000:]} {watch.stderr[-2000:]}")
+    job = c.status(job_id)
+    progress = job["progress"]
+    log(f"  job {job_id}: {job['state']}, {progress['shards_scored']}/{progress['shards_total']} "
+        f"shards, {progress['tokens_scored']} tokens")
+    if job["state"] != "SUCCEEDED" or progress["shards_scored"] != progress["shards_total"] \
+            or int(progress["documents_total"]) != 100:
+        fail(f"progress {progress}")
+    n = check_exactly_once(c, job_id)
+    if n != 10:
+        fail(f"{n} shards, want 10")
+    with c.db() as db:
+        workers = {w for (w,) in db.execute("SELECT DISTINCT worker_id FROM shards WHERE job_id=?",
+                                            (job_id,))}
+    compare_with_score(c, job_id, corpus)
+    leases = c.metric("cluedrop_coordinator_leases_granted_total")
+    dup = c.metric("cluedrop_coordinator_duplicate_completions_total")
+    log(f"  metrics: {leases:.0f} leases granted, {dup:.0f} duplicate completions")
+    if leases < 10 or dup != 0:
+        fail("unexpected lease/duplicate counts")
+    c.stop()
+    log("e2e: PASS")
+
+
+def scenario_kill_coordinator():
+    log("kill-coordinator: SIGKILL mid-job, restart on the same port and data dir")
+    c = Cluster("kill-coordinator")
+    corpus = os.path.join(ARGS.paper_data, "biography_synthetic.csv")
+    c.start_coordinator()
+    c.start_scorer("scorer-a")
+    c.start_scorer("scorer-b")
+    job_id = submit(c, write_spec(c, corpus, 4))  # 25 shards
+    deadline = time.time() + 120
+    while True:
+        with c.db() as db:
+            scored = db.execute("SELECT COUNT(*) FROM shards WHERE job_id=? AND state=2",
+                                (job_id,)).fetchone()[0]
+        if scored >= 3:
+            break
+        if time.time() > deadline:
+            c.dump_logs()
+            fail("no shard scored within 120 s")
+        time.sleep(0.02)
+    c.coordinator.send_signal(signal.SIGKILL)
+    c.coordinator.wait()
+    if scored >= 25:
+        fail("the job finished before the kill; make shards smaller")
+    log(f"  killed the coordinator with {scored}/25 shards scored")
+    time.sleep(1.0)
+    c.start_coordinator()
+    job = wait_state(c, job_id, ("SUCCEEDED", "FAILED"))
+    if job["state"] != "SUCCEEDED":
+        c.dump_logs()
+        fail(f"job {job['state']}: {job.get('reason')}")
+    check_exactly_once(c, job_id)
+    events = c.cli("watch", job_id).stdout
+    log(f"  job SUCCEEDED after the restart; scorers never restarted")
+    for p in c.scorers:
+        if p.poll() is not None:
+            fail(f"a scorer exited ({p.returncode}) while the coordinator was down")
+    c.stop()
+    log("kill-coordinator: PASS")
+
+
+def scenario_kill_scorer():
+    log("kill-scorer: the only scorer dies holding a lease")
+    c = Cluster("kill-scorer", lease_ttl_ms=2000, heartbeat_ms=300)
+    corpus = os.path.join(ARGS.paper_data, "biography_synthetic.csv")
+    c.start_coordinator()
+    job_id = submit(c, write_spec(c, corpus, 50))  # 2 shards
+    victim = c.start_scorer("scorer-victim")
+    deadline = time.time() + 60
+    while True:
+        with c.db() as db:
+            row = db.execute("SELECT shard_id, lease_id FROM shards WHERE job_id=? AND state=1",
+                             (job_id,)).fetchone()
+        if row:
+            victim.send_signal(signal.SIGSTOP)  # it can neither complete nor heartbeat now
+            break
+        if time.time() > deadline:
+            c.dump_logs()
+            fail("the scorer never took a lease")
+        time.sleep(0.005)
+    shard_id, lease_id = row
+    with c.db() as db:
+        state = db.execute("SELECT state FROM shards WHERE job_id=? AND shard_id=?",
+                           (job_id, shard_id)).fetchone()[0]
+    if state != 1:
+        fail(f"shard {shard_id} was completed before SIGSTOP (state {state}); retry")
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    log(f"  killed the scorer holding {lease_id} ({shard_id})")
+    time.sleep(0.5)
+    c.start_scorer("scorer-rescue")
+    job = wait_state(c, job_id, ("SUCCEEDED", "FAILED"))
+    if job["state"] != "SUCCEEDED":
+        c.dump_logs()
+        fail(f"job {job['state']}: {job.get('reason')}")
+    with c.db() as db:
+        grants, failures = db.execute(
+            "SELECT grants, failures FROM shards WHERE job_id=? AND shard_id=?",
+            (job_id, shard_id)).fetchone()
+    if grants != 2 or failures != 1:
+        fail(f"shard {shard_id}: grants {grants}, failures {failures}; want 2 and 1")
+    events = c.cli("watch", job_id).stdout + c.cli("watch", job_id).stderr
+    if "expired" not in events:
+        fail(f"no lease-expiry event in watch output:\n{events[-2000:]}")
+    expirations = c.metric("cluedrop_coordinator_lease_expirations_total")
+    if expirations != 1:
+        fail(f"lease expirations metric {expirations}, want 1")
+    check_exactly_once(c, job_id)
+    log(f"  lease expired once, shard re-leased (attempt 2), job SUCCEEDED")
+    c.stop()
+    log("kill-scorer: PASS")
+
+
+def scenario_bad_input():
+    log("bad-input: corrupt corpus line, bad spec")
+    c = Cluster("bad-input")
+    c.start_coordinator()
+    corpus = os.path.join(c.work, "bio.csv")
+    with open(os.path.join(ARGS.paper_data, "biography_synthetic.csv")) as f:
+        lines = f.read().splitlines()
+    lines[3] = '"<name>Broken</name> was born on <date>May 1, 1990</date>. He' # unterminated
+    with open(corpus, "w") as f:
+        f.write("\n".join(lines[:6]) + "\n")
+    proc = c.cli("submit", write_spec(c, corpus, 10), check=False)
+    if proc.returncode != 2 or "bio.csv:" not in proc.stderr or "corpus.paths[0]" not in proc.stderr:
+        fail(f"corrupt corpus: exit {proc.returncode}, stderr {proc.stderr!r}")
+    log(f"  corrupt corpus -> exit 2: {proc.stderr.strip().splitlines()[-1]}")
+    spec = write_spec(c, os.path.join(ARGS.paper_data, "biography_synthetic.csv"), 10,
+                      extra="augmentation:\n  alpha: 1.3\n  copies: 0\n")
+    proc = c.cli("submit", spec, check=False)
+    if proc.returncode != 2 or "job.yaml:" not in proc.stderr or "augmentation.alpha" not in proc.stderr:
+        fail(f"bad spec: exit {proc.returncode}, stderr {proc.stderr!r}")
+    log(f"  bad spec -> exit 2: {proc.stderr.strip().splitlines()[0]}")
+    listing = json.loads(c.cli("list", "--json").stdout)
+    if listing.get("jobs"):
+        fail(f"jobs left behind: {listing}")
+    with c.db() as db:
+        counts = [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                  for t in ("jobs", "shards", "events")]
+    if counts != [0, 0, 0]:
+        fail(f"state rows left behind (jobs, shards, events): {counts}")
+    if os.path.exists(os.path.join(c.data, "shards")) and any(
+            os.scandir(os.path.join(c.data, "shards"))):
+        fail("shard files left behind")
+    c.stop()
+    log("bad-input: PASS")
+
+
+SCENARIOS = {"e2e": scenario_e2e, "kill-coordinator": scenario_kill_coordinator,
+             "kill-scorer": scenario_kill_scorer, "bad-input": scenario_bad_input}
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--paper-data", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    ARGS = ap.parse_args()
+    for key in ("bin", "fixtures", "paper_data", "work"):
+        setattr(ARGS, key, os.path.abspath(getattr(ARGS, key)))
+    for name in ("llama3", "smollm"):
+        if not os.path.isdir(os.path.join(ARGS.fixtures, name, "model")):
+            fail(f"{ARGS.fixtures}/{name}/model missing (run oracle.model_fixtures first)")
+    for name in ARGS.scenario or list(SCENARIOS):
+        SCENARIOS[name]()
+    log("PASS")
+
+
+if __name__ == "__main__":
+    main()
