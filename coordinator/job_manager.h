@@ -58,6 +58,9 @@ struct JobManagerOptions {
   uint32_t default_lease_wait_ms = 20000;
   // Scored documents per StreamShards chunk are cut at about this many bytes.
   size_t stream_chunk_bytes = 1 << 20;
+  // Scoring progress events are coalesced to at most one per this period
+  // per job (the job's progress itself is updated on every shard).
+  int64_t progress_event_interval_ms = 500;
   // Time source, milliseconds since the Unix epoch (tests may fake it).
   std::function<int64_t()> now_ms;
 };
@@ -126,6 +129,7 @@ class JobManager {
     std::vector<TrainerRank> trainers;
     uint32_t generation = 0;
     std::map<std::string, uint32_t> shard_index;  // shard id -> index
+    int64_t last_progress_event_ms = 0;
   };
   // Changes gathered under the lock and committed in one transaction.
   struct Batch {
@@ -140,7 +144,8 @@ class JobManager {
   JobManager(JobManagerOptions options, CoordinatorMetrics* metrics,
              std::unique_ptr<StateStore> state, std::unique_ptr<ShardStore> shards);
   absl::Status RecoverLocked();
-  absl::Status CommitLocked(Batch& batch);
+  absl::Status CommitLocked(Batch& batch,
+                            StateStore::Durability durability = StateStore::Durability::kSync);
   void AddEventLocked(JobRecord& record, v1::JobEvent event, Batch& batch);
   void SetStateLocked(JobRecord& record, v1::JobState state, const std::string& reason,
                       Batch& batch);
@@ -160,7 +165,8 @@ class JobManager {
   std::unique_ptr<ShardStore> shard_store_;
 
   std::mutex mu_;
-  std::condition_variable changed_;  // any state change (events, shards, ranks)
+  std::condition_variable changed_;     // committed changes (events, shards, ranks)
+  std::condition_variable work_ready_;  // a shard may have become leasable
   bool shutdown_ = false;
   LeaseScheduler scheduler_;
   std::map<std::string, JobRecord> jobs_;

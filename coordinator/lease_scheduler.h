@@ -189,6 +189,7 @@ class LeaseScheduler {
   const ShardInfo* Shard(const ShardKey& key) const;
   const std::vector<ShardInfo>* Shards(const std::string& job_id) const;
   std::vector<WorkerInfo> Workers() const;
+  size_t WorkerCount() const { return workers_.size(); }
   // Shards in each state over active jobs: pending, leased, scored.
   std::array<uint64_t, 3> CountByState() const;
 

@@ -81,9 +81,17 @@ absl::StatusOr<bool> SqliteStatement::Step() {
 absl::Status SqliteStatement::Run() {
   while (true) {
     absl::StatusOr<bool> row = Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::OkStatus();
+    if (!row.ok() || !*row) {
+      sqlite3_reset(stmt_);  // release the statement's hold on the database
+      return row.ok() ? absl::OkStatus() : row.status();
+    }
   }
+}
+
+void SqliteStatement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_error_ = absl::OkStatus();
 }
 
 int64_t SqliteStatement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
@@ -118,7 +126,22 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
   return std::unique_ptr<SqliteDb>(new SqliteDb(db, path));
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+SqliteDb::~SqliteDb() {
+  cache_.clear();  // finalize before closing
+  sqlite3_close(db_);
+}
+
+absl::StatusOr<SqliteStatement*> SqliteDb::Cached(absl::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    absl::StatusOr<SqliteStatement> stmt = Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    it =
+        cache_.emplace(std::string(sql), std::make_unique<SqliteStatement>(std::move(*stmt))).first;
+  }
+  it->second->Reset();
+  return it->second.get();
+}
 
 absl::StatusOr<SqliteStatement> SqliteDb::Prepare(absl::string_view sql) {
   sqlite3_stmt* stmt = nullptr;

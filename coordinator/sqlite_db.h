@@ -18,6 +18,8 @@
 #define CLUEDROP_COORDINATOR_SQLITE_DB_H_
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -48,6 +50,9 @@ class SqliteStatement {
   // Steps to completion (for statements that return no rows).
   absl::Status Run();
 
+  // Clears bindings and rewinds, for reuse (Cached() does this).
+  void Reset();
+
   int64_t ColumnInt(int column) const;
   std::string ColumnText(int column) const;
   std::string ColumnBlob(int column) const;
@@ -67,6 +72,10 @@ class SqliteDb {
   ~SqliteDb();
 
   absl::StatusOr<SqliteStatement> Prepare(absl::string_view sql);
+  // A statement prepared once per distinct `sql` and kept; returned reset,
+  // owned by this db, valid until the next Cached() of the same SQL. For the
+  // hot write paths (no re-parsing under the coordinator's lock).
+  absl::StatusOr<SqliteStatement*> Cached(absl::string_view sql);
   // Runs one or more statements without parameters.
   absl::Status Exec(absl::string_view sql);
 
@@ -87,6 +96,7 @@ class SqliteDb {
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+  std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> cache_;
 };
 
 // Maps a SQLite result code to a canonical status with `context`.

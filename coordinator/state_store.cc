@@ -125,9 +125,18 @@ absl::Status StateStore::Migrate() {
   });
 }
 
-absl::Status StateStore::Write(const std::function<absl::Status(Writer&)>& body) {
+absl::Status StateStore::Write(const std::function<absl::Status(Writer&)>& body,
+                               Durability durability) {
   Writer writer(db_.get());
-  return db_->Transaction([&]() { return body(writer); });
+  if (durability == Durability::kSync) {
+    return db_->Transaction([&]() { return body(writer); });
+  }
+  // WAL with synchronous=NORMAL: committed, not fsynced; the next kSync
+  // commit's WAL fsync makes it durable too.
+  CLUEDROP_RETURN_IF_ABSL_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
+  absl::Status status = db_->Transaction([&]() { return body(writer); });
+  absl::Status restored = db_->Exec("PRAGMA synchronous=FULL");
+  return status.ok() ? restored : status;
 }
 
 absl::Status StateStore::Writer::InsertJob(
@@ -137,41 +146,41 @@ absl::Status StateStore::Writer::InsertJob(
     return absl::InternalError("InsertJob: documents and shards differ in count");
   }
   CLUEDROP_ASSIGN_OR_RETURN(
-      SqliteStatement insert,
-      db_->Prepare("INSERT INTO jobs(id, ord, request_id, job) VALUES(?, ?, ?, ?)"));
-  insert.Bind(1, job.id()).Bind(2, order).Bind(3, request_id).BindBlob(4, job.SerializeAsString());
-  CLUEDROP_RETURN_IF_ABSL_ERROR(insert.Run());
+      SqliteStatement * insert,
+      db_->Cached("INSERT INTO jobs(id, ord, request_id, job) VALUES(?, ?, ?, ?)"));
+  insert->Bind(1, job.id()).Bind(2, order).Bind(3, request_id).BindBlob(4, job.SerializeAsString());
+  CLUEDROP_RETURN_IF_ABSL_ERROR(insert->Run());
   for (size_t i = 0; i < shards.size(); ++i) {
     CLUEDROP_ASSIGN_OR_RETURN(
-        SqliteStatement shard,
-        db_->Prepare("INSERT INTO shards(job_id, idx, shard_id, doc_count, state, grants, "
-                     "failures, not_before_ms, last_error, lease_id, worker_id, checksum, tokens, "
-                     "payload_key, documents) VALUES(?, ?, ?, ?, 0, 0, 0, 0, '', '', '', 0, 0, "
-                     "'', ?)"));
-    shard.Bind(1, job.id())
+        SqliteStatement * shard,
+        db_->Cached("INSERT INTO shards(job_id, idx, shard_id, doc_count, state, grants, "
+                    "failures, not_before_ms, last_error, lease_id, worker_id, checksum, tokens, "
+                    "payload_key, documents) VALUES(?, ?, ?, ?, 0, 0, 0, 0, '', '', '', 0, 0, "
+                    "'', ?)"));
+    shard->Bind(1, job.id())
         .Bind(2, shards[i].index)
         .Bind(3, shards[i].shard_id)
         .Bind(4, shards[i].doc_count)
         .BindBlob(5, EncodeDocuments(documents[i]));
-    CLUEDROP_RETURN_IF_ABSL_ERROR(shard.Run());
+    CLUEDROP_RETURN_IF_ABSL_ERROR(shard->Run());
   }
   return absl::OkStatus();
 }
 
 absl::Status StateStore::Writer::PutJob(const v1::Job& job) {
-  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement s,
-                            db_->Prepare("UPDATE jobs SET job = ? WHERE id = ?"));
-  s.BindBlob(1, job.SerializeAsString()).Bind(2, job.id());
-  return s.Run();
+  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_->Cached("UPDATE jobs SET job = ? WHERE id = ?"));
+  s->BindBlob(1, job.SerializeAsString()).Bind(2, job.id());
+  return s->Run();
 }
 
 absl::Status StateStore::Writer::PutShard(const std::string& job_id, const ShardInfo& shard) {
   CLUEDROP_ASSIGN_OR_RETURN(
-      SqliteStatement s,
-      db_->Prepare("UPDATE shards SET state = ?, grants = ?, failures = ?, not_before_ms = ?, "
-                   "last_error = ?, lease_id = ?, worker_id = ?, checksum = ?, tokens = ?, "
-                   "payload_key = ? WHERE job_id = ? AND idx = ?"));
-  s.Bind(1, static_cast<int64_t>(shard.state))
+      SqliteStatement * s,
+      db_->Cached("UPDATE shards SET state = ?, grants = ?, failures = ?, not_before_ms = ?, "
+                  "last_error = ?, lease_id = ?, worker_id = ?, checksum = ?, tokens = ?, "
+                  "payload_key = ? WHERE job_id = ? AND idx = ?"));
+  s->Bind(1, static_cast<int64_t>(shard.state))
       .Bind(2, shard.grants)
       .Bind(3, shard.failures)
       .Bind(4, shard.not_before_ms)
@@ -183,43 +192,43 @@ absl::Status StateStore::Writer::PutShard(const std::string& job_id, const Shard
       .Bind(10, shard.payload_key)
       .Bind(11, job_id)
       .Bind(12, shard.index);
-  return s.Run();
+  return s->Run();
 }
 
 absl::Status StateStore::Writer::AppendEvent(const v1::JobEvent& event) {
-  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement s,
-                            db_->Prepare("INSERT INTO events(job_id, seq, event) VALUES(?, ?, ?)"));
-  s.Bind(1, event.job_id())
+  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_->Cached("INSERT INTO events(job_id, seq, event) VALUES(?, ?, ?)"));
+  s->Bind(1, event.job_id())
       .Bind(2, static_cast<int64_t>(event.sequence()))
       .BindBlob(3, event.SerializeAsString());
-  return s.Run();
+  return s->Run();
 }
 
 absl::Status StateStore::Writer::PutWorker(const WorkerInfo& worker) {
-  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement s,
-                            db_->Prepare("INSERT OR REPLACE INTO workers(id, name) VALUES(?, ?)"));
-  s.Bind(1, worker.worker_id).Bind(2, worker.name);
-  return s.Run();
+  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_->Cached("INSERT OR REPLACE INTO workers(id, name) VALUES(?, ?)"));
+  s->Bind(1, worker.worker_id).Bind(2, worker.name);
+  return s->Run();
 }
 
 absl::Status StateStore::Writer::DeleteWorker(const std::string& worker_id) {
-  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement s, db_->Prepare("DELETE FROM workers WHERE id = ?"));
-  s.Bind(1, worker_id);
-  return s.Run();
+  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement * s, db_->Cached("DELETE FROM workers WHERE id = ?"));
+  s->Bind(1, worker_id);
+  return s->Run();
 }
 
 absl::Status StateStore::Writer::PutTrainer(const std::string& job_id, const TrainerRank& trainer,
                                             uint32_t generation) {
   CLUEDROP_ASSIGN_OR_RETURN(
-      SqliteStatement s,
-      db_->Prepare("INSERT OR REPLACE INTO trainers(job_id, rank, name, store_address, "
-                   "generation) VALUES(?, ?, ?, ?, ?)"));
-  s.Bind(1, job_id)
+      SqliteStatement * s,
+      db_->Cached("INSERT OR REPLACE INTO trainers(job_id, rank, name, store_address, "
+                  "generation) VALUES(?, ?, ?, ?, ?)"));
+  s->Bind(1, job_id)
       .Bind(2, trainer.rank)
       .Bind(3, trainer.name)
       .Bind(4, trainer.store_address)
       .Bind(5, generation);
-  return s.Run();
+  return s->Run();
 }
 
 absl::StatusOr<StateSnapshot> StateStore::Load() {
@@ -312,11 +321,14 @@ absl::StatusOr<StateSnapshot> StateStore::Load() {
 absl::StatusOr<std::vector<v1::Document>> StateStore::ShardDocuments(const std::string& job_id,
                                                                      uint32_t index) {
   CLUEDROP_ASSIGN_OR_RETURN(
-      SqliteStatement s, db_->Prepare("SELECT documents FROM shards WHERE job_id = ? AND idx = ?"));
-  s.Bind(1, job_id).Bind(2, index);
-  CLUEDROP_ASSIGN_OR_RETURN(bool row, s.Step());
+      SqliteStatement * s,
+      db_->Cached("SELECT documents FROM shards WHERE job_id = ? AND idx = ?"));
+  s->Bind(1, job_id).Bind(2, index);
+  CLUEDROP_ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return absl::NotFoundError(absl::StrCat("job ", job_id, " has no shard ", index));
-  return DecodeDocuments(s.ColumnBlob(0));
+  const std::string blob = s->ColumnBlob(0);
+  s->Reset();  // end the read
+  return DecodeDocuments(blob);
 }
 
 }  // namespace cluedrop::coordinator

@@ -87,9 +87,18 @@ class StateStore {
   // file is not a database; FAILED_PRECONDITION when its schema is newer.
   static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& path);
 
+  enum class Durability {
+    kSync,  // fsynced before Write returns (synchronous=FULL)
+    // Committed but not fsynced (synchronous=NORMAL): survives a process
+    // crash, may be lost with the machine until the next kSync commit. For
+    // state that is safe to lose (a lease grant: the shard is leased again).
+    kLazy,
+  };
+
   // Runs `body` in one transaction; nothing is written unless it returns OK
-  // and the commit (fsynced) succeeds.
-  absl::Status Write(const std::function<absl::Status(Writer&)>& body);
+  // and the commit succeeds.
+  absl::Status Write(const std::function<absl::Status(Writer&)>& body,
+                     Durability durability = Durability::kSync);
 
   // Everything, for recovery.
   absl::StatusOr<StateSnapshot> Load();
