@@ -1,0 +1,260 @@
+// In-process mini-cluster: the real coordinator (JobManager + the three gRPC
+// services on a loopback port) and two real ScorerWorker loops with a fake
+// ShardScorer (per byte: token = byte, contrast = byte index), talking gRPC.
+// The job is the paper's biography_synthetic.csv. The real-binary variant
+// with the real engine is cluster_test.py.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "coordinator/job_manager.h"
+#include "coordinator/services.h"
+#include "services/common/shutdown.h"
+#include "workers/scorer/scorer_worker.h"
+#include "workers/scorer/shard_scorer.h"
+
+namespace cluedrop {
+namespace {
+
+using coordinator::JobManager;
+
+class FakeScorer : public scorer::ShardScorer {
+ public:
+  // Fails the first `fail_first` calls with a retryable error.
+  explicit FakeScorer(int fail_first = 0) : fail_first_(fail_first) {}
+
+  StatusOr<scorer::ShardScoringResult> Score(const scorer::ShardScoringRequest& request,
+                                             const scorer::ShardProgressFn& progress) override {
+    if (!progress({0, static_cast<int64_t>(request.documents.size()), 0})) {
+      return CancelledError("aborted");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+    if (!progress({0, static_cast<int64_t>(request.documents.size()), 0})) {
+      return CancelledError("aborted");
+    }
+    if (calls_++ < fail_first_) return Status(StatusCode::kResourceExhausted, "fake OOM");
+    scorer::ShardScoringResult result;
+    for (const scorer::ShardDocument& d : request.documents) {
+      scorer::ScoredText s;
+      for (size_t i = 0; i < d.text.size(); ++i) {
+        s.tokens.push_back(static_cast<unsigned char>(d.text[i]));
+        s.offsets.push_back({i, i + 1});
+        s.received_large.push_back(1.0f);
+        s.received_small.push_back(0.5f);
+        s.contrast.push_back(static_cast<float>(i));
+      }
+      s.reference_tokens = static_cast<int64_t>(d.text.size());
+      result.documents.push_back(std::move(s));
+    }
+    ++scored_;
+    return result;
+  }
+
+  void set_delay_ms(int ms) { delay_ms_ = ms; }
+  int scored() const { return scored_; }
+
+ private:
+  int fail_first_;
+  std::atomic<int> calls_{0};
+  std::atomic<int> scored_{0};
+  std::atomic<int> delay_ms_{0};
+};
+
+class MiniCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/mini_cluster.XXXXXX";
+    dir_ = mkdtemp(pattern);
+    coordinator::JobManagerOptions options;
+    options.data_dir = dir_ + "/data";
+    options.scheduler.lease_ttl_ms = 2000;
+    options.scheduler.heartbeat_interval_ms = 100;
+    options.scheduler.backoff_initial_ms = 50;
+    auto manager = JobManager::Open(options, nullptr);
+    ASSERT_TRUE(manager.ok()) << manager.status();
+    manager_ = std::move(*manager);
+    jobs_ = std::make_unique<coordinator::JobServiceImpl>(manager_.get(), "");
+    work_ = std::make_unique<coordinator::WorkServiceImpl>(manager_.get());
+    train_ = std::make_unique<coordinator::TrainServiceImpl>(manager_.get());
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(jobs_.get());
+    builder.RegisterService(work_.get());
+    builder.RegisterService(train_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  void TearDown() override {
+    for (auto& shutdown : shutdowns_) shutdown->RequestShutdown("test over");
+    for (std::thread& t : threads_) t.join();
+    manager_->Shutdown();
+    server_->Shutdown();
+    manager_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartScorer(const std::string& name, scorer::ShardScorer* engine) {
+    scorer::ScorerWorkerOptions options;
+    options.name = name;
+    options.lease_wait_ms = 200;
+    options.backoff_initial_ms = 20;
+    options.backoff_max_ms = 100;
+    auto shutdown = std::make_unique<ShutdownController>();
+    ShutdownController* s = shutdown.get();
+    shutdowns_.push_back(std::move(shutdown));
+    std::shared_ptr<v1::WorkService::StubInterface> stub = v1::WorkService::NewStub(channel_);
+    registries_.push_back(std::make_unique<prometheus::Registry>());
+    prometheus::Registry* registry = registries_.back().get();
+    threads_.emplace_back([options, stub, engine, s, registry] {
+      scorer::ScorerWorker worker(options, stub, engine, registry);
+      absl::Status status = worker.Run(*s);
+      EXPECT_TRUE(status.ok()) << status;
+    });
+  }
+
+  v1::Job Submit() {
+    v1::SubmitJobRequest request;
+    v1::JobSpec* spec = request.mutable_spec();
+    spec->set_name("bio");
+    spec->mutable_corpus()->add_paths(std::string(CLUEDROP_PAPER_DATA_DIR) +
+                                      "/biography_synthetic.csv");
+    spec->mutable_corpus()->set_field_tags(true);
+    spec->mutable_corpus()->set_shard_size_docs(10);
+    spec->mutable_reference_models()->mutable_large()->set_checkpoint_dir("/models/large");
+    spec->mutable_reference_models()->mutable_small()->set_checkpoint_dir("/models/small");
+    auto stub = v1::JobService::NewStub(channel_);
+    grpc::ClientContext context;
+    v1::Job job;
+    grpc::Status status = stub->SubmitJob(&context, request, &job);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return job;
+  }
+
+  v1::Job WaitTerminal(const std::string& job_id) {
+    auto stub = v1::JobService::NewStub(channel_);
+    v1::WatchJobRequest request;
+    request.set_job_id(job_id);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = stub->WatchJob(&context, request);
+    v1::JobEvent event;
+    while (reader->Read(&event)) events_.push_back(event);
+    EXPECT_TRUE(reader->Finish().ok());
+    return *manager_->GetJob(job_id);
+  }
+
+  // Every scored document of the job, streamed as a trainer would.
+  std::map<std::string, v1::ScoredDocument> Stream(const std::string& job_id) {
+    auto stub = v1::TrainService::NewStub(channel_);
+    v1::StreamShardsRequest request;
+    request.set_job_id(job_id);
+    grpc::ClientContext context;
+    auto reader = stub->StreamShards(&context, request);
+    std::map<std::string, v1::ScoredDocument> docs;
+    v1::ScoredShardChunk chunk;
+    while (reader->Read(&chunk)) {
+      for (const v1::ScoredDocument& d : chunk.documents()) {
+        EXPECT_TRUE(docs.emplace(d.id(), d).second) << "streamed twice: " << d.id();
+      }
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    return docs;
+  }
+
+  std::string dir_;
+  std::unique_ptr<JobManager> manager_;
+  std::unique_ptr<coordinator::JobServiceImpl> jobs_;
+  std::unique_ptr<coordinator::WorkServiceImpl> work_;
+  std::unique_ptr<coordinator::TrainServiceImpl> train_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::vector<std::unique_ptr<ShutdownController>> shutdowns_;
+  std::vector<std::unique_ptr<prometheus::Registry>> registries_;
+  std::vector<std::thread> threads_;
+  std::vector<v1::JobEvent> events_;
+};
+
+TEST_F(MiniCluster, TwoScorersScoreThePaperCorpusEndToEnd) {
+  FakeScorer a, b;
+  StartScorer("scorer-a", &a);
+  StartScorer("scorer-b", &b);
+  v1::Job job = Submit();
+  EXPECT_EQ(job.progress().shards_total(), 10u);
+  v1::Job done = WaitTerminal(job.id());
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.reason();
+  EXPECT_EQ(done.progress().shards_scored(), 10u);
+  EXPECT_EQ(a.scored() + b.scored(), 10);
+  std::map<std::string, v1::ScoredDocument> docs = Stream(job.id());
+  ASSERT_EQ(docs.size(), 100u);
+  for (const auto& [id, d] : docs) {
+    ASSERT_EQ(d.tokens_size(), static_cast<int>(d.text().size())) << id;
+    EXPECT_EQ(d.contrast(3), 3.0f);
+    EXPECT_EQ(d.offsets(7), 4u);  // token 3 ends at byte 4
+    ASSERT_EQ(d.qa_items_size(), 5) << id;
+    EXPECT_FALSE(d.qa_items(0).subject().empty());
+    EXPECT_EQ(d.text().find('<'), std::string::npos) << "field tags must be stripped";
+  }
+  EXPECT_EQ(events_.front().state_changed(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(events_.back().state_changed(), v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST_F(MiniCluster, RetryableScorerErrorsAreRetriedElsewhere) {
+  FakeScorer flaky(/*fail_first=*/2), healthy;
+  StartScorer("scorer-flaky", &flaky);
+  v1::Job job = Submit();
+  // Let the flaky scorer fail twice before a healthy one joins.
+  for (int i = 0; i < 200 && flaky.scored() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  StartScorer("scorer-healthy", &healthy);
+  v1::Job done = WaitTerminal(job.id());
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.reason();
+  bool saw_retry = false;
+  for (const v1::JobEvent& e : events_) {
+    if (e.message().find("fake OOM") != std::string::npos) saw_retry = true;
+  }
+  EXPECT_TRUE(saw_retry) << "the worker's error should appear as a retry event";
+  EXPECT_EQ(Stream(job.id()).size(), 100u);
+}
+
+TEST_F(MiniCluster, CancelStopsTheScorersWithinALeasePeriod) {
+  FakeScorer slow;
+  slow.set_delay_ms(300);
+  StartScorer("scorer-slow", &slow);
+  v1::Job job = Submit();
+  while (manager_->GetJob(job.id())->state() == v1::JOB_STATE_QUEUED) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto stub = v1::JobService::NewStub(channel_);
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.id());
+  cancel.set_reason("changed my mind");
+  grpc::ClientContext context;
+  v1::Job cancelled;
+  ASSERT_TRUE(stub->CancelJob(&context, cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+  const int scored_at_cancel = slow.scored();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // At most the shard in flight finishes; nothing new is leased.
+  EXPECT_LE(slow.scored(), scored_at_cancel + 1);
+  v1::Job final_job = *manager_->GetJob(job.id());
+  EXPECT_EQ(final_job.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(final_job.reason(), "changed my mind");
+  EXPECT_LT(final_job.progress().shards_scored(), 10u);
+}
+
+}  // namespace
+}  // namespace cluedrop
