@@ -116,15 +116,20 @@ void LeaseScheduler::RestoreWorker(const WorkerInfo& worker, int64_t now_ms) {
   workers_[restored.worker_id] = std::move(restored);
 }
 
-absl::StatusOr<HeartbeatResult> LeaseScheduler::Heartbeat(const std::string& worker_id,
-                                                          const std::vector<std::string>& lease_ids,
-                                                          int64_t now_ms) {
+absl::Status LeaseScheduler::Touch(const std::string& worker_id, int64_t now_ms) {
   auto worker = workers_.find(worker_id);
   if (worker == workers_.end()) {
     return absl::NotFoundError(
         absl::StrCat("worker_id: unknown worker ", worker_id, "; register again"));
   }
   worker->second.last_seen_ms = now_ms;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<HeartbeatResult> LeaseScheduler::Heartbeat(const std::string& worker_id,
+                                                          const std::vector<std::string>& lease_ids,
+                                                          int64_t now_ms) {
+  if (absl::Status seen = Touch(worker_id, now_ms); !seen.ok()) return seen;
   HeartbeatResult result;
   for (const std::string& lease_id : lease_ids) {
     auto lease = leases_.find(lease_id);
@@ -154,12 +159,7 @@ void LeaseScheduler::PromoteDue(int64_t now_ms) {
 
 absl::StatusOr<std::optional<LeaseGrant>> LeaseScheduler::Lease(const std::string& worker_id,
                                                                 int64_t now_ms) {
-  auto worker = workers_.find(worker_id);
-  if (worker == workers_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("worker_id: unknown worker ", worker_id, "; register again"));
-  }
-  worker->second.last_seen_ms = now_ms;
+  if (absl::Status seen = Touch(worker_id, now_ms); !seen.ok()) return seen;
   PromoteDue(now_ms);
   ShardInfo* next = nullptr;
   ShardKey key;

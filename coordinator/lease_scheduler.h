@@ -206,6 +206,8 @@ class LeaseScheduler {
 
   void Enqueue(const std::string& job_id, const Job& job, const ShardInfo& shard);
   void PromoteDue(int64_t now_ms);
+  // Marks a worker as seen; NOT_FOUND ("register again") when unknown.
+  absl::Status Touch(const std::string& worker_id, int64_t now_ms);
   // `key` by value: callers may pass a reference into leases_, which this
   // erases.
   LeaseLoss LoseLease(ShardKey key, const std::string& error, bool count, bool fatal,

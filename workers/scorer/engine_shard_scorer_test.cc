@@ -28,11 +28,7 @@ namespace {
 using nlohmann::json;
 constexpr double kTolerance = 1e-5;
 
-std::string FixtureDir() {
-  const char* env = std::getenv("CLUEDROP_ORACLE_DIR");
-  std::string root = env != nullptr && *env != 0 ? env : CLUEDROP_ORACLE_DIR_DEFAULT;
-  return root + "/shard_scorer";
-}
+std::string FixtureDir() { return OracleFixtureDir("shard_scorer"); }
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

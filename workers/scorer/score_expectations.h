@@ -11,11 +11,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace cluedrop::scorer {
+
+// The oracle fixture directory `sub` under $CLUEDROP_ORACLE_DIR, or under
+// CLUEDROP_ORACLE_DIR_DEFAULT (set by CMake for the oracle tests).
+inline std::string OracleFixtureDir(const std::string& sub) {
+  const char* env = std::getenv("CLUEDROP_ORACLE_DIR");
+  const std::string root = env != nullptr && *env != 0 ? env : CLUEDROP_ORACLE_DIR_DEFAULT;
+  return root + "/" + sub;
+}
 
 // Expects equal lengths, NaN exactly where `want` is null, and |got - want|
 // <= tolerance elsewhere; `what` prefixes failure messages. Returns the

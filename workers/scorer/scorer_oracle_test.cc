@@ -30,11 +30,7 @@ namespace {
 using nlohmann::json;
 constexpr double kTolerance = 1e-5;
 
-std::string FixtureDir() {
-  const char* env = std::getenv("CLUEDROP_ORACLE_DIR");
-  std::string root = env != nullptr && *env != 0 ? env : CLUEDROP_ORACLE_DIR_DEFAULT;
-  return root + "/scores";
-}
+std::string FixtureDir() { return OracleFixtureDir("scores"); }
 
 json ReadJson(const std::string& path) {
   std::ifstream in(path);
