@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""A real Prometheus scrapes the real daemons, and every metric that the
+dashboards and the alert rules use must be in what it scraped.
+
+  1. cluedrop-coordinator (with --job_token_file, as deployed), one
+     cluedrop-scorer (registers with it; needs no model until it gets a lease)
+     and cluedrop-trainer (the shell with /metrics) start on loopback with
+     port-0 listeners and --ready_file;
+  2. deploy/prometheus/prometheus-static.yml becomes the Prometheus config:
+     the same job names and rule files, the daemons' ports as targets, 1 s
+     scrape and evaluation intervals; /usr/bin/prometheus starts with a temp
+     TSDB on a free loopback port;
+  3. /api/v1/targets: every target is up;
+  4. a little work: a submit without the token (UNAUTHENTICATED, an RPC error
+     for the error-rate panel), then a score-only job on the paper's
+     biography_synthetic.csv whose checkpoint directories do not exist, so
+     the scorer leases its shard and fails it non-retryably and the job FAILS
+     (leases, FailShard, shard failures, jobs{state="failed"});
+  5. through the HTTP API: jobs{state="failed"} is 1, the scorer counted the
+     failed shard, the rules loaded and evaluate without error, and the
+     CluedropJobFailed alert fires;
+  6. every metric name in the dashboards' PromQL (panels and query variables)
+     and in the alert rules is in /api/v1/label/__name__/values (histogram
+     series by their _bucket/_sum/_count names), each panel query evaluates
+     without error; a renamed metric fails here.
+
+Usage: prometheus_scrape_test.py --bin DIR --prometheus PATH --paper-data DIR [--keep]
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+PROM_DIR = os.path.join(ROOT, "deploy", "prometheus")
+sys.path.insert(0, HERE)
+import promql_names  # noqa: E402
+
+PROCESSES = []
+LOGS = []
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def dump_logs():
+    for path in LOGS:
+        try:
+            with open(path) as f:
+                tail = f.read()[-2500:]
+        except OSError:
+            continue
+        print(f"---- {path} (tail)\n{tail}", flush=True)
+
+
+def fail(message):
+    print(f"FAIL: {message}", flush=True)
+    dump_logs()
+    stop_all()
+    sys.exit(1)
+
+
+def stop_all():
+    for process in reversed(PROCESSES):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in reversed(PROCESSES):
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(name, argv, work, env=None):
+    log_path = os.path.join(work, f"{name}.log")
+    LOGS.append(log_path)
+    log(f"$ {' '.join(argv)}")
+    process = subprocess.Popen(argv, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
+                               env=dict(os.environ, **(env or {})))
+    PROCESSES.append(process)
+    return process
+
+
+def wait_ready(name, process, path, timeout_s=60):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if os.path.exists(path):
+            try:
+                with open(path) as f:
+                    return json.load(f)
+            except ValueError:
+                pass  # being written
+        if process.poll() is not None:
+            fail(f"{name} exited early with {process.returncode}")
+        time.sleep(0.05)
+    fail(f"{name}: no ready file after {timeout_s} s")
+
+
+class Api:
+    def __init__(self, port):
+        self.base = f"http://127.0.0.1:{port}"
+
+    def get(self, path, **params):
+        url = self.base + path
+        if params:
+            url += "?" + urllib.parse.urlencode(params, doseq=True)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = json.load(response)
+        if body.get("status") != "success":
+            raise RuntimeError(f"{path}: {body}")
+        return body["data"]
+
+    def query(self, expr):
+        return self.get("/api/v1/query", query=expr)
+
+    def wait(self, what, check, timeout_s):
+        deadline = time.time() + timeout_s
+        last = None
+        while time.time() < deadline:
+            try:
+                last = check()
+                if last is True:
+                    return
+            except (OSError, RuntimeError, ValueError) as error:
+                last = error
+            time.sleep(0.25)
+        fail(f"{what}: not after {timeout_s} s (last: {last})")
+
+
+def prometheus_config(ports, work):
+    """deploy/prometheus/prometheus-static.yml with the daemons' ports."""
+    with open(os.path.join(PROM_DIR, "prometheus-static.yml")) as f:
+        config = yaml.safe_load(f)
+    config["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
+    config["rule_files"] = [os.path.join(PROM_DIR, r) for r in config["rule_files"]]
+    jobs = {}
+    for scrape in config["scrape_configs"]:
+        component = scrape["job_name"].replace("cluedrop-", "")
+        if component not in ports:
+            fail(f"prometheus-static.yml job {scrape['job_name']} is no cluedrop daemon")
+        scrape["static_configs"] = [{"targets": [f"127.0.0.1:{ports[component]}"]}]
+        jobs[scrape["job_name"]] = ports[component]
+    if set(jobs) != {f"cluedrop-{c}" for c in ports}:
+        fail(f"prometheus-static.yml scrapes {sorted(jobs)}, want one job per daemon")
+    path = os.path.join(work, "prometheus.yml")
+    with open(path, "w") as f:
+        yaml.safe_dump(config, f)
+    return path, jobs
+
+
+def referenced_metrics():
+    """{metric name: [where, ...]} from every dashboard and rule file."""
+    refs = {}
+    dashboards = sorted(glob.glob(os.path.join(ROOT, "deploy", "grafana", "dashboards", "*.json")))
+    rules = sorted(glob.glob(os.path.join(PROM_DIR, "rules", "*.yml")))
+    if not dashboards or not rules:
+        fail("no dashboards or no rule files under deploy/")
+    exprs = []
+    for path in dashboards:
+        exprs += [(f"{os.path.basename(path)} {w}", e) for w, e in promql_names.dashboard_exprs(path)]
+    for path in rules:
+        exprs += [(f"{os.path.basename(path)} {w}", e) for w, e in promql_names.rule_exprs(path)]
+    for where, expr in exprs:
+        names = promql_names.metric_names(expr)
+        if not names:
+            fail(f"{where}: found no metric name in {expr!r}")
+        for name in names:
+            refs.setdefault(name, []).append(where)
+    return refs, exprs
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--prometheus", default="prometheus")
+    parser.add_argument("--paper-data", required=True)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    promql_names.self_test()
+    started = time.time()
+    work = tempfile.mkdtemp(prefix="cluedrop-scrape-")
+    b = lambda name: os.path.join(args.bin, name)  # noqa: E731
+    try:
+        # 1. the daemons
+        token_file = os.path.join(work, "job-token")
+        with open(token_file, "w") as f:
+            f.write("scrape-test-token\n")
+        common = ["--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+                  "--shutdown_drain_ms=0"]
+        ready = {c: os.path.join(work, f"{c}.ready") for c in ("coordinator", "scorer", "trainer")}
+        coordinator = start("coordinator", [
+            b("cluedrop-coordinator"), *common, f"--ready_file={ready['coordinator']}",
+            f"--data_dir={os.path.join(work, 'data')}", f"--job_token_file={token_file}",
+            "--heartbeat_interval_ms=500", "--retry_backoff_ms=100"], work)
+        trainer = start("trainer", [b("cluedrop-trainer"), *common, "--device=cpu",
+                                    f"--ready_file={ready['trainer']}"], work)
+        coordinator_ports = wait_ready("coordinator", coordinator, ready["coordinator"])
+        address = f"127.0.0.1:{coordinator_ports['grpc_port']}"
+        scorer = start("scorer", [
+            b("cluedrop-scorer"), *common, f"--ready_file={ready['scorer']}",
+            f"--coordinator={address}", "--device=cpu", "--name=scrape-test-scorer",
+            "--lease_wait_ms=500"], work, env={"OMP_NUM_THREADS": "1"})
+        ports = {"coordinator": coordinator_ports["metrics_port"],
+                 "scorer": wait_ready("scorer", scorer, ready["scorer"])["metrics_port"],
+                 "trainer": wait_ready("trainer", trainer, ready["trainer"])["metrics_port"]}
+        log(f"metrics ports: {ports}  ({time.time() - started:.1f} s)")
+
+        # 2. Prometheus with the deploy config and rules
+        config, jobs = prometheus_config(ports, work)
+        web_port = free_port()
+        prometheus = start("prometheus", [
+            args.prometheus, f"--config.file={config}",
+            f"--storage.tsdb.path={os.path.join(work, 'tsdb')}",
+            f"--web.listen-address=127.0.0.1:{web_port}", "--log.level=warn"], work)
+        api = Api(web_port)
+
+        def prometheus_ready():
+            if prometheus.poll() is not None:
+                fail(f"prometheus exited with {prometheus.returncode}")
+            with urllib.request.urlopen(f"{api.base}/-/ready", timeout=5) as response:
+                return response.status == 200
+        api.wait("Prometheus ready", prometheus_ready, 30)
+
+        # 3. every target up
+        def targets_up():
+            active = api.get("/api/v1/targets", state="active")["activeTargets"]
+            health = {t["labels"]["job"]: (t["health"], t.get("lastError")) for t in active}
+            if set(health) != set(jobs):
+                return f"targets {health}"
+            return all(h == "up" for h, _ in health.values()) or f"targets {health}"
+        api.wait("every target up", targets_up, 30)
+        for target in api.get("/api/v1/targets", state="active")["activeTargets"]:
+            log(f"target {target['labels']['job']} {target['scrapeUrl']}: {target['health']}")
+        log(f"all targets up  ({time.time() - started:.1f} s)")
+
+        # 4. a little work
+        env = dict(os.environ, CLUEDROP_COORDINATOR=address)
+        spec = os.path.join(work, "job.yaml")
+        with open(spec, "w") as f:
+            yaml.safe_dump({
+                "name": "scrape-test",
+                "corpus": {"paths": [os.path.join(os.path.abspath(args.paper_data),
+                                                  "biography_synthetic.csv")],
+                           "format": "csv", "field_tags": True},
+                "reference_models": {
+                    "large": {"checkpoint_dir": os.path.join(work, "no-such-checkpoint-large")},
+                    "small": {"checkpoint_dir": os.path.join(work, "no-such-checkpoint-small")}},
+            }, f)
+        refused = subprocess.run([b("cluedrop"), "submit", spec], capture_output=True, text=True,
+                                 env=env, timeout=60)
+        log(f"$ cluedrop submit (no token) -> exit {refused.returncode}: {refused.stderr.strip()}")
+        if refused.returncode == 0:
+            fail("a submit without the job token was accepted")
+        submitted = subprocess.run([b("cluedrop"), "submit", spec, "--token", "scrape-test-token"],
+                                   capture_output=True, text=True, env=env, timeout=60)
+        log(f"$ cluedrop submit --token ... -> exit {submitted.returncode}: "
+            f"{submitted.stdout.strip()} {submitted.stderr.strip()}")
+        if submitted.returncode != 0:
+            fail("cluedrop submit failed")
+
+        # 5. the failure, seen through Prometheus
+        def value(expr):
+            result = api.query(expr)["result"]
+            return float(result[0]["value"][1]) if result else None
+
+        def check(expr, want):
+            return lambda: value(expr) == want or f"{expr} = {value(expr)}"
+        api.wait("the job FAILED", check('cluedrop_coordinator_jobs{state="failed"}', 1.0), 30)
+        api.wait("the scorer counted the failed shard",
+                 check('cluedrop_scorer_shards_total{result="failed"}', 1.0), 15)
+        api.wait("the fatal lease loss is counted",
+                 check('cluedrop_coordinator_shard_failures_total{kind="fatal"}', 1.0), 15)
+        api.wait("the refused submit is an UNAUTHENTICATED RPC",
+                 check('sum(cluedrop_rpc_server_handled_total{method="SubmitJob",code="UNAUTHENTICATED"})', 1.0), 15)
+        log(f"job failed as planned  ({time.time() - started:.1f} s)")
+
+        def alert_fires():
+            alerts = api.get("/api/v1/alerts")["alerts"]
+            names = {(a["labels"]["alertname"], a["state"]) for a in alerts}
+            return ("CluedropJobFailed", "firing") in names or f"alerts {sorted(names)}"
+        api.wait("CluedropJobFailed fires", alert_fires, 20)
+        log("alert CluedropJobFailed is firing")
+        rules_seen = 0
+        for group in api.get("/api/v1/rules")["groups"]:
+            for rule in group["rules"]:
+                rules_seen += 1
+                if rule.get("health") not in ("ok", "unknown") or rule.get("lastError"):
+                    fail(f"rule {rule.get('name')}: health {rule.get('health')}: {rule.get('lastError')}")
+        if rules_seen == 0:
+            fail("Prometheus loaded no rules")
+        log(f"{rules_seen} rules loaded, none in error")
+
+        # 6. every referenced metric exists in the scrape
+        scraped = set(api.get("/api/v1/label/__name__/values"))
+        refs, exprs = referenced_metrics()
+        missing = []
+        for name in sorted(refs):
+            series = api.get("/api/v1/series", **{"match[]": f'{{__name__="{name}"}}'})
+            jobs_with = sorted({s.get("job", "?") for s in series})
+            family = promql_names.family(name)
+            status = "ok" if name in scraped else "MISSING"
+            log(f"{status:7} {name} (family {family}) from {jobs_with}; used by {len(refs[name])} "
+                f"expression(s), e.g. {refs[name][0]}")
+            if name not in scraped:
+                missing.append(f"{name} (used by {', '.join(refs[name])})")
+        if missing:
+            fail("metrics used by the dashboards / rules but not exported:\n  " + "\n  ".join(missing))
+        for where, expr in exprs:
+            concrete = expr.replace("$__rate_interval", "1m").replace("$job", ".+")
+            try:
+                api.query(concrete)
+            except (OSError, RuntimeError) as error:
+                fail(f"{where}: {concrete!r} does not evaluate: {error}")
+        log(f"{len(refs)} metric names from {len(exprs)} expressions all scraped; every "
+            f"expression evaluates  ({time.time() - started:.1f} s)")
+    finally:
+        stop_all()
+        if args.keep:
+            log(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    log(f"PASS ({time.time() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
