@@ -44,8 +44,14 @@ std::vector<int32_t> RankPositions(std::span<const float> scores,
   for (size_t i = 0; i < droppable.size(); ++i) {
     if (droppable[i]) order.push_back(static_cast<int32_t>(i));
   }
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return scores[a] > scores[b]; });
+  // NaN (no score) ranks after every number; `>` alone is not a strict weak
+  // order once NaN is present.
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    const bool a_nan = std::isnan(scores[a]);
+    const bool b_nan = std::isnan(scores[b]);
+    if (a_nan || b_nan) return !a_nan && b_nan;
+    return scores[a] > scores[b];
+  });
   std::vector<int32_t> rank(droppable.size(), -1);
   for (size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<int32_t>(r);
   return rank;

@@ -51,7 +51,8 @@ struct MaskKey {
 double DropProbability(size_t rank, const DropoutParams& params);
 
 // Rank of each position among the droppable ones (score descending, ties by
-// earlier position), or -1 for a position that is not droppable.
+// earlier position; NaN scores rank after every number), or -1 for a position
+// that is not droppable.
 // `scores` and `droppable` have the same length.
 std::vector<int32_t> RankPositions(std::span<const float> scores,
                                    const std::vector<bool>& droppable);

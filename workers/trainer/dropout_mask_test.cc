@@ -28,6 +28,14 @@ TEST(RankPositionsTest, DescendingScoreTiesByEarlierPositionSkipsProtected) {
   EXPECT_THAT(RankPositions(scores, droppable), ElementsAre(3, 0, -1, 1, 2));
 }
 
+TEST(RankPositionsTest, NanScoresRankLastInPositionOrder) {
+  const float nan = std::nanf("");
+  const std::vector<float> scores = {nan, 0.2f, -INFINITY, nan, 0.9f, 0.2f};
+  const std::vector<bool> droppable(scores.size(), true);
+  // 0.9 (pos4), 0.2 (pos1), 0.2 (pos5), -inf (pos2), NaN (pos0), NaN (pos3).
+  EXPECT_THAT(RankPositions(scores, droppable), ElementsAre(4, 1, 3, 5, 0, 2));
+}
+
 TEST(SampleDropMaskTest, PureFunctionOfSeedDocumentEpochCopy) {
   const std::vector<float> scores(64, 0.0f);
   const std::vector<bool> droppable(64, true);
