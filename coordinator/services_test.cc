@@ -2,14 +2,12 @@
 // streams, and status codes that name the field.
 #include "coordinator/services.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/server_builder.h>
+#include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
+
+#include "coordinator/in_process_coordinator.h"
 
 namespace cluedrop::coordinator {
 namespace {
@@ -17,33 +15,11 @@ namespace {
 class ServicesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/services_test.XXXXXX";
-    dir_ = mkdtemp(pattern);
+    ASSERT_TRUE(coordinator_.Start({}, "s3cret").ok());
+    dir_ = coordinator_.dir();
     std::ofstream(dir_ + "/c.jsonl") << "{\"id\": \"a\", \"text\": \"hello world\"}\n";
-    JobManagerOptions options;
-    options.data_dir = dir_ + "/data";
-    auto manager = JobManager::Open(options, nullptr);
-    ASSERT_TRUE(manager.ok()) << manager.status();
-    manager_ = std::move(*manager);
-    jobs_ = std::make_unique<JobServiceImpl>(manager_.get(), "s3cret");
-    work_ = std::make_unique<WorkServiceImpl>(manager_.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(jobs_.get());
-    builder.RegisterService(work_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                       grpc::InsecureChannelCredentials());
-    job_stub_ = v1::JobService::NewStub(channel);
-    work_stub_ = v1::WorkService::NewStub(channel);
-  }
-  void TearDown() override {
-    manager_->Shutdown();
-    server_->Shutdown();
-    manager_.reset();
-    std::filesystem::remove_all(dir_);
+    job_stub_ = v1::JobService::NewStub(coordinator_.channel());
+    work_stub_ = v1::WorkService::NewStub(coordinator_.channel());
   }
 
   v1::SubmitJobRequest Request() {
@@ -54,11 +30,8 @@ class ServicesTest : public ::testing::Test {
     return request;
   }
 
+  InProcessCoordinator coordinator_;
   std::string dir_;
-  std::unique_ptr<JobManager> manager_;
-  std::unique_ptr<JobServiceImpl> jobs_;
-  std::unique_ptr<WorkServiceImpl> work_;
-  std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::JobService::Stub> job_stub_;
   std::unique_ptr<v1::WorkService::Stub> work_stub_;
 };
@@ -83,7 +56,7 @@ TEST_F(ServicesTest, JobServiceRequiresTheBearerToken) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
   // Nothing was created by the refused calls.
-  EXPECT_EQ(manager_->ListJobs(v1::ListJobsRequest())->jobs_size(), 0);
+  EXPECT_EQ(coordinator_.manager().ListJobs(v1::ListJobsRequest())->jobs_size(), 0);
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer s3cret");
   grpc::Status s = job_stub_->SubmitJob(&context, Request(), &job);

@@ -3,21 +3,16 @@
 // ShardScorer (per byte: token = byte, contrast = byte index), talking gRPC.
 // The job is the paper's biography_synthetic.csv. The real-binary variant
 // with the real engine is cluster_test.py.
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "coordinator/in_process_coordinator.h"
 #include "coordinator/job_manager.h"
-#include "coordinator/services.h"
 #include "services/common/shutdown.h"
 #include "workers/scorer/scorer_worker.h"
 #include "workers/scorer/shard_scorer.h"
@@ -72,39 +67,21 @@ class FakeScorer : public scorer::ShardScorer {
 class MiniCluster : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/mini_cluster.XXXXXX";
-    dir_ = mkdtemp(pattern);
     coordinator::JobManagerOptions options;
-    options.data_dir = dir_ + "/data";
     options.scheduler.lease_ttl_ms = 2000;
     options.scheduler.heartbeat_interval_ms = 100;
     options.scheduler.backoff_initial_ms = 50;
-    auto manager = JobManager::Open(options, nullptr);
-    ASSERT_TRUE(manager.ok()) << manager.status();
-    manager_ = std::move(*manager);
-    jobs_ = std::make_unique<coordinator::JobServiceImpl>(manager_.get(), "");
-    work_ = std::make_unique<coordinator::WorkServiceImpl>(manager_.get());
-    train_ = std::make_unique<coordinator::TrainServiceImpl>(manager_.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(jobs_.get());
-    builder.RegisterService(work_.get());
-    builder.RegisterService(train_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                   grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(coordinator_.Start(options).ok());
+    channel_ = coordinator_.channel();
   }
 
   void TearDown() override {
     for (auto& shutdown : shutdowns_) shutdown->RequestShutdown("test over");
     for (std::thread& t : threads_) t.join();
-    manager_->Shutdown();
-    server_->Shutdown();
-    manager_.reset();
-    std::filesystem::remove_all(dir_);
+    coordinator_.Stop();
   }
+
+  JobManager* manager() { return &coordinator_.manager(); }
 
   void StartScorer(const std::string& name, scorer::ShardScorer* engine) {
     scorer::ScorerWorkerOptions options;
@@ -153,7 +130,7 @@ class MiniCluster : public ::testing::Test {
     v1::JobEvent event;
     while (reader->Read(&event)) events_.push_back(event);
     EXPECT_TRUE(reader->Finish().ok());
-    return *manager_->GetJob(job_id);
+    return *manager()->GetJob(job_id);
   }
 
   // Every scored document of the job, streamed as a trainer would.
@@ -174,12 +151,7 @@ class MiniCluster : public ::testing::Test {
     return docs;
   }
 
-  std::string dir_;
-  std::unique_ptr<JobManager> manager_;
-  std::unique_ptr<coordinator::JobServiceImpl> jobs_;
-  std::unique_ptr<coordinator::WorkServiceImpl> work_;
-  std::unique_ptr<coordinator::TrainServiceImpl> train_;
-  std::unique_ptr<grpc::Server> server_;
+  coordinator::InProcessCoordinator coordinator_;
   std::shared_ptr<grpc::Channel> channel_;
   std::vector<std::unique_ptr<ShutdownController>> shutdowns_;
   std::vector<std::unique_ptr<prometheus::Registry>> registries_;
@@ -235,7 +207,7 @@ TEST_F(MiniCluster, CancelStopsTheScorersWithinALeasePeriod) {
   slow.set_delay_ms(300);
   StartScorer("scorer-slow", &slow);
   v1::Job job = Submit();
-  while (manager_->GetJob(job.id())->state() == v1::JOB_STATE_QUEUED) {
+  while (manager()->GetJob(job.id())->state() == v1::JOB_STATE_QUEUED) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   auto stub = v1::JobService::NewStub(channel_);
@@ -250,7 +222,7 @@ TEST_F(MiniCluster, CancelStopsTheScorersWithinALeasePeriod) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   // At most the shard in flight finishes; nothing new is leased.
   EXPECT_LE(slow.scored(), scored_at_cancel + 1);
-  v1::Job final_job = *manager_->GetJob(job.id());
+  v1::Job final_job = *manager()->GetJob(job.id());
   EXPECT_EQ(final_job.state(), v1::JOB_STATE_CANCELLED);
   EXPECT_EQ(final_job.reason(), "changed my mind");
   EXPECT_LT(final_job.progress().shards_scored(), 10u);

@@ -2,18 +2,12 @@
 // and TrainService over loopback gRPC): rendezvous, shard feeds that stream
 // while scoring goes on and resume from their cache, progress and
 // cancellation.
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <future>
 #include <set>
 
-#include "coordinator/job_manager.h"
-#include "coordinator/services.h"
+#include "coordinator/in_process_coordinator.h"
 #include "workers/trainer/shard_feed.h"
 #include "workers/trainer/trainer_client.h"
 
@@ -23,28 +17,10 @@ namespace {
 class TrainerProtocolTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/trainer_protocol.XXXXXX";
-    dir_ = mkdtemp(pattern);
-    coordinator::JobManagerOptions options;
-    options.data_dir = dir_ + "/data";
-    auto manager = coordinator::JobManager::Open(options, nullptr);
-    ASSERT_TRUE(manager.ok()) << manager.status();
-    manager_ = std::move(*manager);
-    train_ = std::make_unique<coordinator::TrainServiceImpl>(manager_.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(train_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::TrainService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                                          grpc::InsecureChannelCredentials()));
-  }
-  void TearDown() override {
-    manager_->Shutdown();
-    server_->Shutdown();
-    manager_.reset();
-    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(coordinator_.Start().ok());
+    dir_ = coordinator_.dir();
+    manager_ = &coordinator_.manager();
+    stub_ = v1::TrainService::NewStub(coordinator_.channel());
   }
 
   std::string SubmitTrainingJob(uint32_t world) {
@@ -124,10 +100,9 @@ class TrainerProtocolTest : public ::testing::Test {
     return std::move(*feed);
   }
 
+  coordinator::InProcessCoordinator coordinator_;
   std::string dir_;
-  std::unique_ptr<coordinator::JobManager> manager_;
-  std::unique_ptr<coordinator::TrainServiceImpl> train_;
-  std::unique_ptr<grpc::Server> server_;
+  coordinator::JobManager* manager_ = nullptr;
   std::shared_ptr<v1::TrainService::StubInterface> stub_;
 };
 
