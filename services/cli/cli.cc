@@ -68,7 +68,7 @@ std::vector<Command> AllCommands() {
        RunResults},
       {"score", "score documents with a large and a small model", "", RunScore},
       {"augment", "produce token-dropout augmentations from scores", "", RunAugment},
-      NotBuilt("train", "run a training job (--local: in-process)", "Trainer issue"),
+      {"train", "run a training job in this process (--local) on scored documents", "", RunTrain},
       {"eval", "QA exact match / F1 of a model on tagged biographies", "", RunEval},
       {"tokenize", "tokenize text with a tokenizer.json", "", RunTokenize},
       {"generate", "greedy generation with a Hugging Face checkpoint", "", RunGenerate},

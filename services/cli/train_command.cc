@@ -1,0 +1,178 @@
+// `cluedrop train JOB.yaml --local --scores FILE.jsonl [--ranks N]`: runs a
+// job's training in this process on already scored documents (the JSONL of
+// `cluedrop score` / `cluedrop results`). The spec maps onto the runner
+// with TrainRunOptionsFromSpec; with --ranks N, N threads each join a Gloo
+// group over a local TCPStore and train their round-robin share of shards.
+// Checkpoints go to <output_dir>/checkpoints, so rerunning an interrupted
+// command resumes where it stopped. Prints one line per optimizer step and,
+// when the spec has an evaluation, the QA table of the corpus' field tags.
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "services/cli/cli.h"
+#include "services/cli/job_spec_file.h"
+#include "services/common/flags.h"
+#include "workers/trainer/qa_fewshot.h"
+#include "workers/trainer/qa_prompt_table.h"
+#include "workers/trainer/qa_prompts.h"
+#include "workers/trainer/scored_jsonl.h"
+#include "workers/trainer/train_runner.h"
+#include "workers/trainer/train_spec.h"
+
+namespace cluedrop::cli {
+namespace {
+
+int Fail(const std::string& what, int code = kExitFailure) {
+  std::cerr << "cluedrop train: " << what << std::endl;
+  return code;
+}
+
+StatusOr<std::string> ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The evaluation questions of the spec's corpus (field tags) with its prompt
+// table and few-shot pool; empty without an evaluation.
+StatusOr<std::vector<trainer::QaQuestion>> Questions(const v1::JobSpec& spec,
+                                                     const trainer::QaEvalOptions& eval) {
+  if (!spec.has_evaluation() || spec.evaluation().prompt_table().empty()) {
+    return std::vector<trainer::QaQuestion>();
+  }
+  CLUEDROP_ASSIGN_OR_RETURN(trainer::QaPromptTable table,
+                            trainer::ReadQaPromptTable(spec.evaluation().prompt_table()));
+  std::vector<corpus::QaItem> pool;
+  if (!spec.evaluation().fewshot_pool().empty()) {
+    CLUEDROP_ASSIGN_OR_RETURN(pool, trainer::ReadQaItems(spec.evaluation().fewshot_pool()));
+  }
+  std::vector<corpus::QaItem> items;
+  for (const std::string& path : spec.corpus().paths()) {
+    CLUEDROP_ASSIGN_OR_RETURN(std::vector<corpus::QaItem> more, trainer::ReadQaItems(path));
+    items.insert(items.end(), more.begin(), more.end());
+  }
+  return trainer::BuildQaQuestions(table, trainer::QaFewShotPool(pool), items, eval.prompts);
+}
+
+void PrintStep(const trainer::TrainProgress& p) {
+  std::printf("step %lld", static_cast<long long>(p.step));
+  if (p.total_steps > 0) std::printf("/%lld", static_cast<long long>(p.total_steps));
+  std::printf("  epoch %lld  loss %.4f  lr %.3e  grad_norm %.3f  tok/s %.0f%s\n",
+              static_cast<long long>(p.epoch), p.loss, p.learning_rate, p.grad_norm,
+              p.tokens_per_second, p.checkpointed ? "  [checkpoint]" : "");
+  std::fflush(stdout);
+}
+
+void PrintEvaluation(const trainer::QaEvalResult& result) {
+  std::printf("%-16s %9s %6s %6s\n", "FIELD", "QUESTIONS", "EM%", "F1%");
+  for (const trainer::QaFieldScore& s : result.fields) {
+    std::printf("%-16s %9u %6.1f %6.1f\n", s.field.c_str(), s.questions, 100 * s.exact_match,
+                100 * s.f1);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int RunTrain(const std::vector<std::string>& args) {
+  bool local = false;
+  std::string scores, output_dir, device = "cpu";
+  int32_t ranks = 1;
+  uint32_t shard_size = 1;
+  FlagSet flags("cluedrop train",
+                "cluedrop train JOB.yaml --local --scores FILE.jsonl [--ranks N]: trains the job's "
+                "target model in this process on scored documents; reruns resume from "
+                "<output_dir>/checkpoints.");
+  flags.Add("local", &local, "train in this process (required: cluster training is submitted)");
+  flags.Add("scores", &scores, "scored documents (.jsonl of `cluedrop score` / `results`)");
+  flags.Add("ranks", &ranks, "data-parallel ranks (threads over Gloo)");
+  flags.Add("shard_size", &shard_size, "documents per shard dealt round-robin to the ranks");
+  flags.Add("output_dir", &output_dir, "overrides the spec's output_dir");
+  flags.Add("device", &device, "cpu or cuda:N");
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return Fail(std::string(positional.status().message()), kExitUsage);
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return kExitOk;
+  }
+  if (positional->size() != 1) return Fail("expected one JOB.yaml argument", kExitUsage);
+  if (!local)
+    return Fail("only --local is supported (submit the job for cluster training)", kExitUsage);
+  if (scores.empty()) return Fail("--scores is required", kExitUsage);
+  if (ranks < 1) return Fail("--ranks must be >= 1", kExitUsage);
+
+  const std::string& spec_path = positional->front();
+  absl::StatusOr<v1::JobSpec> spec = ParseJobSpecFile(spec_path);
+  if (!spec.ok()) return Fail(std::string(spec.status().message()), kExitUsage);
+  const size_t slash = spec_path.find_last_of('/');
+  ResolveJobSpecPaths(slash == std::string::npos ? "." : spec_path.substr(0, slash), &*spec);
+  if (!output_dir.empty()) spec->set_output_dir(output_dir);
+  absl::StatusOr<trainer::TrainRunOptions> options = trainer::TrainRunOptionsFromSpec(*spec);
+  if (!options.ok()) return Fail(std::string(options.status().message()), kExitUsage);
+  options->device = device;
+
+  StatusOr<std::string> content = ReadAll(scores);
+  if (!content.ok()) return Fail(content.status().ToString());
+  StatusOr<std::vector<ScoredRecord>> records = ParseScoredJsonl(*content, scores);
+  if (!records.ok()) return Fail(records.status().ToString(), kExitUsage);
+  std::vector<ScoredDocument> documents;
+  for (ScoredRecord& r : *records) documents.push_back(std::move(r.document));
+
+  StatusOr<std::vector<trainer::QaQuestion>> questions = Questions(*spec, options->eval);
+  if (!questions.ok()) return Fail(questions.status().ToString(), kExitUsage);
+  options->eval_questions = std::move(*questions);
+
+  std::promise<int> port;
+  std::shared_future<int> port_future = port.get_future().share();
+  std::vector<StatusOr<trainer::TrainRunResult>> results(ranks, InternalError("not run"));
+  std::vector<std::thread> threads;
+  for (int rank = 0; rank < ranks; ++rank) {
+    threads.emplace_back([&, rank] {
+      trainer::InMemoryShardSource source(
+          trainer::PartitionDocuments(documents, rank, ranks, shard_size));
+      trainer::RendezvousSpec r;
+      r.rank = rank;
+      r.world_size = ranks;
+      if (rank == 0) {
+        r.on_store_port = [&](int p) { port.set_value(p); };
+      } else if (ranks > 1) {
+        r.store_port = port_future.get();
+      }
+      trainer::TrainCallbacks callbacks;
+      if (rank == 0) callbacks.on_step = PrintStep;
+      results[rank] = trainer::RunTraining(*options, source, r, callbacks);
+      // Unblock the others when rank 0 failed before hosting the store.
+      if (rank == 0 && ranks > 1 && !results[0].ok()) {
+        try {
+          port.set_value(-1);
+        } catch (const std::future_error&) {
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int rank = 0; rank < ranks; ++rank) {
+    if (!results[rank].ok()) {
+      return Fail("rank " + std::to_string(rank) + ": " + results[rank].status().ToString());
+    }
+  }
+  const trainer::TrainRunResult& result = *results[0];
+  std::cerr << "cluedrop train: " << result.steps << " steps";
+  if (result.resumed_from_step > 0)
+    std::cerr << " (resumed from step " << result.resumed_from_step << ")";
+  if (!result.final_model_dir.empty()) {
+    std::cerr << "; final " << (result.lora ? "LoRA adapter" : "model") << ": "
+              << result.final_model_dir;
+  }
+  std::cerr << std::endl;
+  if (result.evaluation.has_value()) PrintEvaluation(*result.evaluation);
+  return kExitOk;
+}
+
+}  // namespace cluedrop::cli

@@ -1,0 +1,239 @@
+// The training runner on the oracle's tiny Llama checkpoint: loss goes down,
+// an interrupted run resumes bitwise, ranks with unequal data take equal
+// steps, LoRA exports an adapter and the QA evaluation runs.
+#include "workers/trainer/train_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "workers/trainer/tokenizer_text_encoder.h"
+#include "workers/trainer/train_test_util.h"
+
+namespace cluedrop::trainer {
+namespace {
+
+std::string ModelDir() {
+  const char* dir = std::getenv("CLUEDROP_ORACLE_DIR");
+  return std::string(dir != nullptr ? dir : "oracle") + "/models/llama2/model";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Exists(const std::string& path) { return std::ifstream(path).good(); }
+
+// `n` biographies scored with a deterministic fake contrast.
+std::vector<ScoredDocument> Documents(int n) {
+  auto encoder = TokenizerTextEncoder::FromPath(ModelDir());
+  EXPECT_TRUE(encoder.ok()) << encoder.status().ToString();
+  const char* kCities[] = {"Paris", "Boston", "Lima", "Oslo", "Cairo", "Tokyo"};
+  std::vector<ScoredDocument> docs;
+  for (int i = 0; i < n; ++i) {
+    ScoredDocument d;
+    d.id = "bio-" + std::to_string(i);
+    d.text = "Person " + std::to_string(i) + " was born in " + kCities[i % 6] + " in 19" +
+             std::to_string(50 + i) + ". They work as a baker.";
+    auto enc = (*encoder)->Encode(d.text);
+    EXPECT_TRUE(enc.ok());
+    d.tokens = enc->ids;
+    d.offsets = enc->offsets;
+    d.special = enc->special;
+    for (size_t t = 0; t < d.tokens.size(); ++t) {
+      d.received_large.push_back(static_cast<float>((t * 37 + i) % 11) / 11.0f);
+      d.received_small.push_back(static_cast<float>((t * 13 + i) % 7) / 7.0f);
+      d.contrast.push_back(d.received_large.back() - d.received_small.back());
+    }
+    docs.push_back(std::move(d));
+  }
+  return docs;
+}
+
+TrainRunOptions BaseOptions() {
+  TrainRunOptions o;
+  o.model_dir = ModelDir();
+  o.learning_rate = 3e-3;
+  o.batch_size = 2;
+  o.epochs = 2;
+  o.seed = 7;
+  o.augmentation.copies = 2;
+  o.augmentation.seed = 11;
+  o.precision = TrainPrecision::kFp32;
+  return o;
+}
+
+struct RunLog {
+  StatusOr<TrainRunResult> result = InternalError("not run");
+  std::vector<TrainProgress> steps;
+};
+
+RunLog Train(const TrainRunOptions& options, const std::vector<ScoredDocument>& docs,
+             int stop_after = -1) {
+  InMemoryShardSource source(PartitionDocuments(docs, 0, 1, 2));
+  RunLog run;
+  TrainCallbacks callbacks;
+  callbacks.on_step = [&](const TrainProgress& p) { run.steps.push_back(p); };
+  callbacks.stop = [&] {
+    return stop_after >= 0 && static_cast<int>(run.steps.size()) >= stop_after;
+  };
+  run.result = RunTraining(options, source, RendezvousSpec{}, callbacks);
+  return run;
+}
+
+TEST(TrainRunnerTest, LossDecreasesAndModelIsExported) {
+  testing::TempDir tmp;
+  TrainRunOptions o = BaseOptions();
+  o.epochs = 4;
+  o.output_dir = tmp.path() + "/out";
+  RunLog run = Train(o, Documents(4));
+  ASSERT_TRUE(run.result.ok()) << run.result.status().ToString();
+  // 4 documents x 3 samples / batch 2 = 6 steps per epoch.
+  ASSERT_EQ(run.steps.size(), 24u);
+  EXPECT_EQ(run.result->steps, 24);
+  const double first = (run.steps[0].loss + run.steps[1].loss) / 2;
+  const double last = (run.steps[22].loss + run.steps[23].loss) / 2;
+  EXPECT_LT(last, first * 0.8) << "first " << first << " last " << last;
+  EXPECT_EQ(run.result->final_model_dir, o.output_dir + "/final");
+  EXPECT_TRUE(Exists(o.output_dir + "/final/model.safetensors"));
+  EXPECT_TRUE(Exists(o.output_dir + "/final/tokenizer.json"));
+}
+
+TEST(TrainRunnerTest, ResumeAfterStopEqualsUninterruptedRun) {
+  testing::TempDir tmp;
+  const std::vector<ScoredDocument> docs = Documents(3);
+  TrainRunOptions o = BaseOptions();
+  o.schedule = TrainSchedule::kCosine;
+  o.warmup_steps = 1;
+  o.checkpoint_interval_steps = 2;
+
+  TrainRunOptions full = o;
+  full.checkpoint_root = tmp.path() + "/ck-full";
+  full.output_dir = tmp.path() + "/out-full";
+  RunLog reference = Train(full, docs);
+  ASSERT_TRUE(reference.result.ok()) << reference.result.status().ToString();
+  ASSERT_EQ(reference.steps.size(), 10u);  // 2 epochs x ceil(9 / 2)
+  EXPECT_EQ(reference.steps[0].total_steps, 10);
+
+  TrainRunOptions cut = o;
+  cut.checkpoint_root = tmp.path() + "/ck-cut";
+  cut.output_dir = tmp.path() + "/out-cut";
+  RunLog first = Train(cut, docs, /*stop_after=*/3);
+  ASSERT_EQ(first.result.status().code(), StatusCode::kCancelled);
+  ASSERT_EQ(first.steps.size(), 3u);
+  RunLog second = Train(cut, docs);
+  ASSERT_TRUE(second.result.ok()) << second.result.status().ToString();
+  EXPECT_EQ(second.result->resumed_from_step, 2);
+  ASSERT_EQ(second.steps.size(), 8u);
+
+  for (size_t i = 0; i < 10; ++i) {
+    const TrainProgress& got = i < 2 ? first.steps[i] : second.steps[i - 2];
+    EXPECT_EQ(got.step, reference.steps[i].step);
+    EXPECT_EQ(got.loss, reference.steps[i].loss) << "step " << i + 1;
+    EXPECT_EQ(got.learning_rate, reference.steps[i].learning_rate) << "step " << i + 1;
+  }
+  const std::string a = ReadFile(full.output_dir + "/final/model.safetensors");
+  const std::string b = ReadFile(cut.output_dir + "/final/model.safetensors");
+  ASSERT_FALSE(a.empty());
+  EXPECT_TRUE(a == b) << "final parameters differ";
+}
+
+TEST(TrainRunnerTest, RanksWithUnequalDataTakeEqualSteps) {
+  const std::vector<ScoredDocument> docs = Documents(5);
+  TrainRunOptions o = BaseOptions();
+  o.schedule = TrainSchedule::kLinear;
+  constexpr int kWorld = 2;
+  std::promise<int> port;
+  std::shared_future<int> port_future = port.get_future().share();
+  std::vector<RunLog> runs(kWorld);
+  std::vector<std::thread> threads;
+  for (int rank = 0; rank < kWorld; ++rank) {
+    threads.emplace_back([&, rank] {
+      // Shards of one document: rank 0 gets 3 documents, rank 1 gets 2.
+      InMemoryShardSource source(PartitionDocuments(docs, rank, kWorld, 1));
+      RendezvousSpec r;
+      r.rank = rank;
+      r.world_size = kWorld;
+      r.timeout_ms = 60000;
+      if (rank == 0) {
+        r.on_store_port = [&](int p) { port.set_value(p); };
+      } else {
+        r.store_port = port_future.get();
+      }
+      TrainCallbacks callbacks;
+      callbacks.on_step = [&, rank](const TrainProgress& p) { runs[rank].steps.push_back(p); };
+      runs[rank].result = RunTraining(o, source, r, callbacks);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int rank = 0; rank < kWorld; ++rank) {
+    ASSERT_TRUE(runs[rank].result.ok()) << runs[rank].result.status().ToString();
+    // Rank 0: 9 samples / batch 2 = 5 steps per epoch; rank 1 follows.
+    EXPECT_EQ(runs[rank].result->steps, 10) << "rank " << rank;
+    ASSERT_EQ(runs[rank].steps.size(), 10u);
+    EXPECT_EQ(runs[rank].steps[0].total_steps, 10);
+  }
+  for (size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(runs[0].steps[i].loss, runs[1].steps[i].loss);
+  }
+}
+
+TEST(TrainRunnerTest, LoraExportsAdapterAndEvaluates) {
+  testing::TempDir tmp;
+  TrainRunOptions o = BaseOptions();
+  o.epochs = 1;
+  o.lora_rank = 4;
+  o.lora_alpha = 8;
+  o.output_dir = tmp.path() + "/out";
+  QaQuestion q;
+  q.subject = "Person 0";
+  q.field = "city";
+  q.answers = {"Paris"};
+  q.prompt = "Person 0 was born in";
+  o.eval_questions = {q};
+  o.eval.max_new_tokens = 3;
+  RunLog run = Train(o, Documents(2));
+  ASSERT_TRUE(run.result.ok()) << run.result.status().ToString();
+  EXPECT_TRUE(run.result->lora);
+  EXPECT_TRUE(Exists(o.output_dir + "/final/adapter_model.safetensors"));
+  ASSERT_TRUE(run.result->evaluation.has_value());
+  ASSERT_EQ(run.result->evaluation->predictions.size(), 1u);
+  EXPECT_FALSE(run.result->evaluation->fields.empty());
+}
+
+TEST(TrainRunnerTest, RejectsLoraDropoutAndBadSizes) {
+  TrainRunOptions o = BaseOptions();
+  o.lora_rank = 4;
+  o.lora_dropout = 0.1;
+  EXPECT_EQ(ValidateTrainRunOptions(o).code(), StatusCode::kInvalidArgument);
+  o = BaseOptions();
+  o.batch_size = 0;
+  EXPECT_EQ(ValidateTrainRunOptions(o).code(), StatusCode::kInvalidArgument);
+  o = BaseOptions();
+  o.from_scratch_config = "/x/config.json";
+  EXPECT_EQ(ValidateTrainRunOptions(o).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateTrainRunOptions(BaseOptions()).ok());
+}
+
+TEST(TrainRunnerTest, PartitionDealsShardsRoundRobin) {
+  std::vector<ScoredDocument> docs(5);
+  for (int i = 0; i < 5; ++i) docs[i].id = std::to_string(i);
+  auto r0 = PartitionDocuments(docs, 0, 2, 2);
+  auto r1 = PartitionDocuments(docs, 1, 2, 2);
+  ASSERT_EQ(r0.size(), 2u);
+  ASSERT_EQ(r1.size(), 1u);
+  EXPECT_EQ(r0[1][0].id, "4");
+  EXPECT_EQ(r1[0][1].id, "3");
+}
+
+}  // namespace
+}  // namespace cluedrop::trainer

@@ -1,0 +1,102 @@
+#include "workers/trainer/train_spec.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace cluedrop::trainer {
+namespace {
+
+AugmentMode ModeOf(v1::AugmentationMode mode) {
+  switch (mode) {
+    case v1::AUGMENTATION_MODE_NONE:
+      return AugmentMode::kNone;
+    case v1::AUGMENTATION_MODE_RANDOM:
+      return AugmentMode::kRandom;
+    case v1::AUGMENTATION_MODE_LARGE:
+      return AugmentMode::kLarge;
+    case v1::AUGMENTATION_MODE_SMALL:
+      return AugmentMode::kSmall;
+    case v1::AUGMENTATION_MODE_POSITION:
+      return AugmentMode::kPosition;
+    default:
+      return AugmentMode::kContrast;
+  }
+}
+
+AugmentationOptions AugmentationFromSpec(const v1::AugmentationSpec& a) {
+  AugmentationOptions o;
+  o.mode = ModeOf(a.mode());
+  if (a.has_alpha()) o.alpha = a.alpha();
+  if (a.has_beta()) o.beta = a.beta();
+  if (a.has_copies()) o.copies = a.copies();
+  if (a.has_keep_original()) o.keep_original = a.keep_original();
+  o.form = a.form() == v1::DROP_FORM_DELETE ? DropForm::kDelete : DropForm::kBlank;
+  o.resample = a.resample() == v1::RESAMPLE_FIXED ? Resample::kFixed : Resample::kEpoch;
+  if (!a.protected_tokens().empty()) {
+    o.protected_tokens.assign(a.protected_tokens().begin(), a.protected_tokens().end());
+  }
+  o.seed = a.seed();
+  return o;
+}
+
+}  // namespace
+
+absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& spec) {
+  if (!spec.has_target_model()) {
+    return absl::InvalidArgumentError("target_model: required for training");
+  }
+  const v1::TargetModelSpec& m = spec.target_model();
+  TrainRunOptions o;
+  o.model_dir = m.checkpoint_dir();
+  o.from_scratch_config = m.from_scratch_config();
+  o.tokenizer_dir = m.tokenizer_dir();
+  o.lora_rank = m.lora().rank();
+  o.lora_alpha = m.lora().alpha();
+  o.lora_dropout = m.lora().dropout();
+  o.lora_targets.assign(m.lora().target_modules().begin(), m.lora().target_modules().end());
+
+  const v1::TrainingSpec& t = spec.training();
+  if (t.epochs() > 0) o.epochs = t.epochs();
+  if (t.batch_size() > 0) o.batch_size = t.batch_size();
+  if (t.learning_rate() > 0) o.learning_rate = t.learning_rate();
+  o.schedule = t.schedule() == v1::LR_SCHEDULE_LINEAR   ? TrainSchedule::kLinear
+               : t.schedule() == v1::LR_SCHEDULE_COSINE ? TrainSchedule::kCosine
+                                                        : TrainSchedule::kConstant;
+  o.warmup_steps = t.warmup_steps();
+  o.grad_clip = t.grad_clip();
+  o.grad_accumulation = t.grad_accumulation() > 0 ? t.grad_accumulation() : 1;
+  o.precision = t.precision() == v1::PRECISION_FP32   ? TrainPrecision::kFp32
+                : t.precision() == v1::PRECISION_BF16 ? TrainPrecision::kBf16
+                                                      : TrainPrecision::kAuto;
+  o.checkpoint_interval_steps = t.checkpoint_interval_steps();
+  o.weight_decay = t.weight_decay();
+  o.max_seq_len = t.max_seq_len();
+  o.seed = t.seed();
+
+  o.augmentation = AugmentationFromSpec(spec.augmentation());
+  if (!spec.output_dir().empty()) {
+    o.output_dir = spec.output_dir();
+    o.checkpoint_root = spec.output_dir() + "/checkpoints";
+  }
+  if (spec.has_evaluation()) {
+    const v1::EvaluationSpec& e = spec.evaluation();
+    o.eval.prompts.shots = e.has_shots() ? e.shots() : 5;
+    o.eval.prompts.seed = t.seed();
+    o.eval.max_new_tokens = e.has_max_new_tokens() ? e.max_new_tokens() : 10;
+  }
+  Status valid = ValidateTrainRunOptions(o);
+  if (!valid.ok()) {
+    std::string message = valid.message();
+    if (message.rfind("lora.", 0) == 0 || message.rfind("target model", 0) == 0 ||
+        message.rfind("tokenizer_dir", 0) == 0) {
+      message = "target_model." + message;
+    } else if (message.rfind("augmentation", 0) != 0) {
+      message = "training." + message;
+    }
+    return absl::InvalidArgumentError(message);
+  }
+  return o;
+}
+
+}  // namespace cluedrop::trainer
