@@ -909,6 +909,7 @@ absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
   CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(request.job_id()));
   v1::ReportProgressResponse response;
   const v1::JobState state = record->job.state();
+  response.set_state(state);
   if (state == v1::JOB_STATE_CANCELLED || state == v1::JOB_STATE_FAILED) {
     response.set_cancelled(true);
     return response;
@@ -946,6 +947,7 @@ absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
         "", batch);
   }
   CLUEDROP_RETURN_IF_ABSL_ERROR(CommitLocked(batch));
+  response.set_state(record->job.state());
   return response;
 }
 

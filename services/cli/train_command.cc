@@ -39,27 +39,6 @@ StatusOr<std::string> ReadAll(const std::string& path) {
   return ss.str();
 }
 
-// The evaluation questions of the spec's corpus (field tags) with its prompt
-// table and few-shot pool; empty without an evaluation.
-StatusOr<std::vector<trainer::QaQuestion>> Questions(const v1::JobSpec& spec,
-                                                     const trainer::QaEvalOptions& eval) {
-  if (!spec.has_evaluation() || spec.evaluation().prompt_table().empty()) {
-    return std::vector<trainer::QaQuestion>();
-  }
-  CLUEDROP_ASSIGN_OR_RETURN(trainer::QaPromptTable table,
-                            trainer::ReadQaPromptTable(spec.evaluation().prompt_table()));
-  std::vector<corpus::QaItem> pool;
-  if (!spec.evaluation().fewshot_pool().empty()) {
-    CLUEDROP_ASSIGN_OR_RETURN(pool, trainer::ReadQaItems(spec.evaluation().fewshot_pool()));
-  }
-  std::vector<corpus::QaItem> items;
-  for (const std::string& path : spec.corpus().paths()) {
-    CLUEDROP_ASSIGN_OR_RETURN(std::vector<corpus::QaItem> more, trainer::ReadQaItems(path));
-    items.insert(items.end(), more.begin(), more.end());
-  }
-  return trainer::BuildQaQuestions(table, trainer::QaFewShotPool(pool), items, eval.prompts);
-}
-
 void PrintStep(const trainer::TrainProgress& p) {
   std::printf("step %lld", static_cast<long long>(p.step));
   if (p.total_steps > 0) std::printf("/%lld", static_cast<long long>(p.total_steps));
@@ -124,7 +103,8 @@ int RunTrain(const std::vector<std::string>& args) {
   std::vector<ScoredDocument> documents;
   for (ScoredRecord& r : *records) documents.push_back(std::move(r.document));
 
-  StatusOr<std::vector<trainer::QaQuestion>> questions = Questions(*spec, options->eval);
+  StatusOr<std::vector<trainer::QaQuestion>> questions =
+      trainer::EvaluationQuestionsFromSpec(*spec, options->eval);
   if (!questions.ok()) return Fail(questions.status().ToString(), kExitUsage);
   options->eval_questions = std::move(*questions);
 

@@ -146,6 +146,20 @@ class Cluster:
         self.scorers.append(p)
         return p
 
+    def start_trainer(self, name, store_port):
+        log_file = open(os.path.join(self.work, f"{name}.log"), "a")
+        self.logs.append(log_file.name)
+        p = subprocess.Popen(
+            [self.bin("cluedrop-trainer"), f"--coordinator={self.address}", f"--name={name}",
+             f"--store_address=127.0.0.1:{store_port}", "--device=cpu",
+             f"--cache_dir={os.path.join(self.work, name + '-cache')}", "--report_every_steps=2",
+             "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+             "--shutdown_drain_ms=0"],
+            stdout=log_file, stderr=subprocess.STDOUT,
+            env=dict(os.environ, OMP_NUM_THREADS="1"))
+        self.scorers.append(p)  # stopped (SIGTERM) with the scorers
+        return p
+
     def cli(self, *args, check=True, timeout=240):
         env = dict(os.environ, CLUEDROP_COORDINATOR=self.address)
         proc = subprocess.run([self.bin("cluedrop"), *args], capture_output=True, text=True,
@@ -451,7 +465,55 @@ def scenario_bad_input():
     log("bad-input: PASS")
 
 
-SCENARIOS = {"e2e": scenario_e2e, "kill-coordinator": scenario_kill_coordinator,
+def scenario_train():
+    log("train: coordinator, 1 scorer, 2 trainer ranks (Gloo); score, train, evaluate")
+    c = Cluster("train")
+    corpus = os.path.join(c.work, "bio20.csv")
+    with open(os.path.join(ARGS.paper_data, "biography_synthetic.csv")) as f:
+        lines = f.read().splitlines()
+    with open(corpus, "w") as f:
+        f.write("\n".join(lines[:21]) + "\n")  # header + 20 people
+    out = os.path.join(c.work, "out")
+    models = ARGS.fixtures
+    extra = f"""target_model: {{checkpoint_dir: {models}/llama3/model}}
+augmentation: {{mode: contrast, copies: 1, seed: 7}}
+training: {{epochs: 2, batch_size: 4, learning_rate: 0.003, world_size: 2, max_seq_len: 128,
+           checkpoint_interval_steps: 4, seed: 1}}
+evaluation: {{prompt_table: {ARGS.paper_data}/prompts.csv,
+             fewshot_pool: {ARGS.paper_data}/biography_real.csv, shots: 0, max_new_tokens: 4}}
+output_dir: {out}
+"""
+    c.start_coordinator()
+    c.start_scorer("scorer-a")
+    c.start_trainer("trainer-a", free_port())
+    c.start_trainer("trainer-b", free_port())
+    job_id = submit(c, write_spec(c, corpus, 5, extra=extra))
+    job = wait_state(c, job_id, ("SUCCEEDED", "FAILED", "CANCELLED"), timeout_s=240)
+    if job["state"] != "SUCCEEDED":
+        c.dump_logs()
+        fail(f"job {job['state']}: {job.get('reason')}")
+    progress = job["progress"]
+    evaluations = job.get("evaluations", [])
+    log(f"  job SUCCEEDED: {progress['training_step']} steps, loss {progress['loss']:.3f}, "
+        f"model {job['model_dir']}")
+    if not os.path.exists(os.path.join(job["model_dir"], "config.json")):
+        fail(f"no exported model in {job['model_dir']}")
+    if not evaluations or not evaluations[-1]["fields"]:
+        fail(f"no evaluation reported: {job}")
+    overall = [f for f in evaluations[-1]["fields"] if f["field"] == "overall"]
+    if not overall or overall[0]["questions"] != 100:
+        fail(f"evaluation fields {evaluations[-1]['fields']}")
+    log(f"  evaluation: {overall[0]['questions']} questions, EM {overall[0]['exact_match']:.3f}, "
+        f"F1 {overall[0]['f1']:.3f} (tiny random model; no accuracy claim)")
+    events = c.cli("watch", job_id).stdout
+    for want in ("joined as rank 0 of 2", "joined as rank 1 of 2"):
+        if want not in events:
+            fail(f"watch output lacks {want!r}")
+    c.stop()
+    log("train: PASS")
+
+
+SCENARIOS = {"train": scenario_train, "e2e": scenario_e2e, "kill-coordinator": scenario_kill_coordinator,
              "kill-scorer": scenario_kill_scorer, "bad-input": scenario_bad_input}
 
 

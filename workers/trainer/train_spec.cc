@@ -3,6 +3,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "workers/trainer/qa_fewshot.h"
+#include "workers/trainer/qa_prompt_table.h"
+#include "workers/trainer/qa_prompts.h"
 
 namespace cluedrop::trainer {
 namespace {
@@ -97,6 +100,25 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& spec)
     return absl::InvalidArgumentError(message);
   }
   return o;
+}
+
+StatusOr<std::vector<QaQuestion>> EvaluationQuestionsFromSpec(const v1::JobSpec& spec,
+                                                              const QaEvalOptions& eval) {
+  if (!spec.has_evaluation() || spec.evaluation().prompt_table().empty()) {
+    return std::vector<QaQuestion>();
+  }
+  CLUEDROP_ASSIGN_OR_RETURN(QaPromptTable table,
+                            ReadQaPromptTable(spec.evaluation().prompt_table()));
+  std::vector<corpus::QaItem> pool;
+  if (!spec.evaluation().fewshot_pool().empty()) {
+    CLUEDROP_ASSIGN_OR_RETURN(pool, ReadQaItems(spec.evaluation().fewshot_pool()));
+  }
+  std::vector<corpus::QaItem> items;
+  for (const std::string& path : spec.corpus().paths()) {
+    CLUEDROP_ASSIGN_OR_RETURN(std::vector<corpus::QaItem> more, ReadQaItems(path));
+    items.insert(items.end(), more.begin(), more.end());
+  }
+  return BuildQaQuestions(table, QaFewShotPool(pool), items, eval.prompts);
 }
 
 }  // namespace cluedrop::trainer

@@ -25,6 +25,12 @@ namespace cluedrop::trainer {
 // here (they need the corpus' QA items): eval options only.
 absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& spec);
 
+// The evaluation questions: the QA items of the spec's corpus files (field
+// tags) with its prompt table and few-shot pool; empty without an
+// evaluation section. Errors name the file and line.
+StatusOr<std::vector<QaQuestion>> EvaluationQuestionsFromSpec(const v1::JobSpec& spec,
+                                                              const QaEvalOptions& eval);
+
 }  // namespace cluedrop::trainer
 
 #endif  // CLUEDROP_WORKERS_TRAINER_TRAIN_SPEC_H_

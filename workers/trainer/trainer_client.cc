@@ -54,9 +54,9 @@ absl::StatusOr<Membership> TrainerClient::Join(const std::function<bool()>& stop
   }
 }
 
-absl::StatusOr<bool> TrainerClient::ReportProgress(const Membership& membership,
-                                                   const v1::JobProgress& progress,
-                                                   const std::string& final_model_dir) {
+absl::StatusOr<v1::ReportProgressResponse> TrainerClient::ReportProgress(
+    const Membership& membership, const v1::JobProgress& progress,
+    const std::string& final_model_dir) {
   v1::ReportProgressRequest request;
   request.set_job_id(membership.job_id);
   request.set_rank(membership.rank);
@@ -65,7 +65,7 @@ absl::StatusOr<bool> TrainerClient::ReportProgress(const Membership& membership,
   v1::ReportProgressResponse response;
   const grpc::Status status = stub_->ReportProgress(Context().get(), request, &response);
   if (!status.ok()) return Annotate(FromGrpcStatus(status), "ReportProgress");
-  return response.cancelled();
+  return response;
 }
 
 absl::Status TrainerClient::ReportEvaluation(const Membership& membership,

@@ -11,7 +11,8 @@
 //   TrainerClient client(options, TrainService::NewStub(channel));
 //   CLUEDROP_ASSIGN_OR_RETURN(Membership m, client.Join(stop, absl::Minutes(10)));
 //   ... build the process group on m.rendezvous_address, rank m.rank ...
-//   CLUEDROP_ASSIGN_OR_RETURN(bool cancelled, client.ReportProgress(m, progress, ""));
+//   CLUEDROP_ASSIGN_OR_RETURN(auto answer, client.ReportProgress(m, progress, ""));
+//   if (answer.cancelled()) ... stop ...
 //
 // Thread-safe (gRPC stubs are).
 #ifndef CLUEDROP_WORKERS_TRAINER_TRAINER_CLIENT_H_
@@ -61,10 +62,12 @@ class TrainerClient {
   // for a finished or score-only job, INVALID_ARGUMENT) at once.
   absl::StatusOr<Membership> Join(const std::function<bool()>& stop, absl::Duration max_wait);
 
-  // Returns whether the job was cancelled or failed (the trainer must stop).
-  // `final_model_dir` (rank 0, once) moves the job on to evaluation.
-  absl::StatusOr<bool> ReportProgress(const Membership& membership, const v1::JobProgress& progress,
-                                      const std::string& final_model_dir);
+  // The answer says whether the job was cancelled or failed (the trainer
+  // must stop) and the job's state. `final_model_dir` (rank 0, once) moves
+  // the job on to evaluation.
+  absl::StatusOr<v1::ReportProgressResponse> ReportProgress(const Membership& membership,
+                                                            const v1::JobProgress& progress,
+                                                            const std::string& final_model_dir);
   absl::Status ReportEvaluation(const Membership& membership, const v1::EvaluationResult& result,
                                 bool final);
 

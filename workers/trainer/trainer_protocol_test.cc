@@ -160,8 +160,11 @@ TEST_F(TrainerProtocolTest, RanksJoinWhileScoringAndFeedsResumeFromTheirCache) {
   Membership rank0 = first->rank == 0 ? *first : *b;
   auto cancelled = client.ReportProgress(rank0, progress, "");
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
-  EXPECT_FALSE(*cancelled);
-  ASSERT_TRUE(client.ReportProgress(rank0, progress, dir_ + "/out/final").ok());
+  EXPECT_FALSE(cancelled->cancelled());
+  EXPECT_EQ(cancelled->state(), v1::JOB_STATE_TRAINING);
+  auto final_answer = client.ReportProgress(rank0, progress, dir_ + "/out/final");
+  ASSERT_TRUE(final_answer.ok());
+  EXPECT_EQ(final_answer->state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(manager_->GetJob(job_id)->state(), v1::JOB_STATE_SUCCEEDED);
 }
 
@@ -179,7 +182,8 @@ TEST_F(TrainerProtocolTest, CancelledJobStopsFeedsAndProgress) {
   EXPECT_EQ(next.status().code(), absl::StatusCode::kCancelled) << next.status();
   auto cancelled = client.ReportProgress(*m, v1::JobProgress(), "");
   ASSERT_TRUE(cancelled.ok());
-  EXPECT_TRUE(*cancelled);
+  EXPECT_TRUE(cancelled->cancelled());
+  EXPECT_EQ(cancelled->state(), v1::JOB_STATE_CANCELLED);
   // A finished job cannot be joined.
   EXPECT_EQ(
       Client("trainer-a", "10.0.0.1:29500", job_id).Join(nullptr, absl::Seconds(1)).status().code(),

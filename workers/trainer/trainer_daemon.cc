@@ -1,0 +1,324 @@
+#include "workers/trainer/trainer_daemon.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cluedrop/v1/train_service.grpc.pb.h"
+#include "services/common/channel.h"
+#include "services/common/status_adapter.h"
+#include "workers/model/device_inventory.h"
+#include "workers/trainer/qa_proto.h"
+#include "workers/trainer/shard_feed.h"
+#include "workers/trainer/train_runner.h"
+#include "workers/trainer/train_spec.h"
+#include "workers/trainer/trainer_client.h"
+
+namespace cluedrop::trainer {
+namespace {
+
+std::string DefaultName() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0) {
+    return absl::StrCat("trainer-", getpid());
+  }
+  return absl::StrCat(host, "-", getpid());
+}
+
+std::string TrainingDevice(const std::string& device) {
+  if (device == "auto") return QueryDevices().gpus.empty() ? "cpu" : "cuda:0";
+  if (device == "cuda") return "cuda:0";
+  return device;
+}
+
+// A scored document as the augmenter sees it.
+ScoredDocument FromProto(const v1::ScoredDocument& d) {
+  ScoredDocument out;
+  out.id = d.id();
+  out.text = d.text();
+  out.tokens.assign(d.tokens().begin(), d.tokens().end());
+  for (int k = 0; k + 1 < d.offsets_size(); k += 2) {
+    out.offsets.emplace_back(d.offsets(k), d.offsets(k + 1));
+  }
+  out.received_large.assign(d.received_large().begin(), d.received_large().end());
+  out.received_small.assign(d.received_small().begin(), d.received_small().end());
+  out.contrast.assign(d.contrast().begin(), d.contrast().end());
+  return out;
+}
+
+// The rank's streamed partition as the runner's data source.
+class FeedShardSource : public ScoredShardSource {
+ public:
+  explicit FeedShardSource(ShardFeed* feed, const std::function<bool()>& stop)
+      : feed_(feed), stop_(stop) {}
+
+  StatusOr<std::optional<std::vector<ScoredDocument>>> Shard(uint64_t k) override {
+    absl::StatusOr<std::vector<v1::ScoredDocument>> shard = feed_->Get(k, stop_);
+    if (absl::IsOutOfRange(shard.status())) return std::optional<std::vector<ScoredDocument>>();
+    if (!shard.ok()) return FromAbslStatus(shard.status());
+    std::vector<ScoredDocument> docs;
+    docs.reserve(shard->size());
+    for (const v1::ScoredDocument& d : *shard) docs.push_back(FromProto(d));
+    return std::optional<std::vector<ScoredDocument>>(std::move(docs));
+  }
+
+ private:
+  ShardFeed* feed_;
+  std::function<bool()> stop_;
+};
+
+// cluedrop_trainer_* metrics (docs/training.md).
+struct TrainerMetrics {
+  explicit TrainerMetrics(prometheus::Registry& r)
+      : loss(prometheus::BuildGauge()
+                 .Name("cluedrop_trainer_loss")
+                 .Help("Training loss of the last step (global token-mean cross-entropy, nats)")
+                 .Register(r)
+                 .Add({})),
+        learning_rate(prometheus::BuildGauge()
+                          .Name("cluedrop_trainer_learning_rate")
+                          .Help("Learning rate of the last step")
+                          .Register(r)
+                          .Add({})),
+        grad_norm(prometheus::BuildGauge()
+                      .Name("cluedrop_trainer_grad_norm")
+                      .Help("Global gradient L2 norm of the last step, before clipping")
+                      .Register(r)
+                      .Add({})),
+        tokens_per_second(prometheus::BuildGauge()
+                              .Name("cluedrop_trainer_tokens_per_second")
+                              .Help("Target tokens per second of the last step, all ranks")
+                              .Register(r)
+                              .Add({})),
+        steps(prometheus::BuildCounter()
+                  .Name("cluedrop_trainer_steps_total")
+                  .Help("Optimizer steps this process ran")
+                  .Register(r)
+                  .Add({})),
+        tokens(prometheus::BuildCounter()
+                   .Name("cluedrop_trainer_tokens_total")
+                   .Help("Target tokens of the global batches of this process's steps")
+                   .Register(r)
+                   .Add({})),
+        step_seconds(
+            prometheus::BuildHistogram()
+                .Name("cluedrop_trainer_step_seconds")
+                .Help("Wall time of one optimizer step")
+                .Register(r)
+                .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                                 1, 2.5, 5, 10, 30})),
+        evaluation_em(&prometheus::BuildGauge()
+                           .Name("cluedrop_trainer_evaluation_exact_match")
+                           .Help("QA exact match of the last evaluation, by field")
+                           .Register(r)),
+        evaluation_f1(&prometheus::BuildGauge()
+                           .Name("cluedrop_trainer_evaluation_f1")
+                           .Help("QA token F1 of the last evaluation, by field")
+                           .Register(r)) {}
+
+  prometheus::Gauge& loss;
+  prometheus::Gauge& learning_rate;
+  prometheus::Gauge& grad_norm;
+  prometheus::Gauge& tokens_per_second;
+  prometheus::Counter& steps;
+  prometheus::Counter& tokens;
+  prometheus::Histogram& step_seconds;
+  prometheus::Family<prometheus::Gauge>* evaluation_em;
+  prometheus::Family<prometheus::Gauge>* evaluation_f1;
+};
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
+      port <= 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("expected host:port, got \"", address, "\""));
+  }
+  return std::make_pair(address.substr(0, colon), port);
+}
+
+v1::JobProgress ToProto(const TrainProgress& p) {
+  v1::JobProgress out;
+  out.set_training_step(p.step);
+  out.set_training_steps_total(p.total_steps);
+  out.set_epoch(static_cast<uint32_t>(p.epoch));
+  out.set_loss(static_cast<float>(p.loss));
+  out.set_tokens_per_second(static_cast<float>(p.tokens_per_second));
+  return out;
+}
+
+// One job, from Join to the final report. OK when this rank's part is done.
+absl::Status RunOneJob(const TrainerDaemonOptions& options, TrainerClient& client,
+                       std::shared_ptr<v1::TrainService::StubInterface> stub,
+                       TrainerMetrics& metrics, const WorkLoopContext& context,
+                       const ShutdownController& shutdown) {
+  auto stopping = [&] { return shutdown.requested(); };
+  CLUEDROP_ASSIGN_OR_RETURN(Membership m, client.Join(stopping, absl::Hours(24 * 365)));
+  context.report(true, absl::StrCat("job ", m.job_id, ": rank ", m.rank, " of ", m.world_size,
+                                    ", generation ", m.generation));
+  std::cerr << "cluedrop-trainer: joined " << m.job_id << " as rank " << m.rank << " of "
+            << m.world_size << " (store " << m.rendezvous_address << ")" << std::endl;
+
+  ShardFeedOptions feed_options;
+  feed_options.cache_dir = options.cache_dir;
+  feed_options.job_id = m.job_id;
+  feed_options.rank = m.rank;
+  feed_options.bearer_token = options.token;
+  CLUEDROP_ASSIGN_OR_RETURN(std::unique_ptr<ShardFeed> feed, ShardFeed::Open(feed_options, stub));
+  feed->Start();
+
+  CLUEDROP_ASSIGN_OR_RETURN(TrainRunOptions run, TrainRunOptionsFromSpec(m.spec));
+  run.device = TrainingDevice(options.worker.device);
+  if (m.rank == 0) {
+    StatusOr<std::vector<QaQuestion>> questions = EvaluationQuestionsFromSpec(m.spec, run.eval);
+    if (!questions.ok()) return ToAbslStatus(questions.status());
+    run.eval_questions = std::move(*questions);
+  }
+  RendezvousSpec rendezvous;
+  rendezvous.rank = static_cast<int>(m.rank);
+  rendezvous.world_size = static_cast<int>(m.world_size);
+  rendezvous.timeout_ms = options.rendezvous_timeout_ms;
+  if (m.world_size > 1) {
+    CLUEDROP_ASSIGN_OR_RETURN(auto host_port, SplitHostPort(m.rendezvous_address));
+    rendezvous.store_host = host_port.first;
+    rendezvous.store_port = host_port.second;
+  }
+
+  std::atomic<bool> cancelled{false};
+  std::function<bool()> stop = [&] { return shutdown.requested() || cancelled.load(); };
+  TrainCallbacks callbacks;
+  callbacks.stop = stop;
+  callbacks.on_step = [&](const TrainProgress& p) {
+    metrics.loss.Set(p.loss);
+    metrics.learning_rate.Set(p.learning_rate);
+    metrics.grad_norm.Set(p.grad_norm);
+    metrics.tokens_per_second.Set(p.tokens_per_second);
+    metrics.steps.Increment();
+    metrics.tokens.Increment(static_cast<double>(p.tokens));
+    metrics.step_seconds.Observe(p.step_seconds);
+    const uint32_t every = std::max<uint32_t>(1, options.report_every_steps);
+    if (p.step % every == 0 || p.checkpointed || p.step == p.total_steps) {
+      absl::StatusOr<v1::ReportProgressResponse> answer = client.ReportProgress(m, ToProto(p), "");
+      if (answer.ok() && answer->cancelled()) cancelled = true;
+    }
+  };
+  FeedShardSource source(feed.get(), stop);
+  StatusOr<TrainRunResult> result = RunTraining(run, source, rendezvous, callbacks);
+  feed->Stop();
+  if (!result.ok()) {
+    if (cancelled) return absl::CancelledError(absl::StrCat("job ", m.job_id, " was cancelled"));
+    return Annotate(ToAbslStatus(result.status()), absl::StrCat("job ", m.job_id));
+  }
+  std::cerr << "cluedrop-trainer: job " << m.job_id << " rank " << m.rank << " done, "
+            << result->steps << " steps" << std::endl;
+  if (m.rank == 0) {
+    v1::JobProgress progress;
+    progress.set_training_step(result->steps);
+    progress.set_training_steps_total(result->steps);
+    progress.set_loss(static_cast<float>(result->final_loss));
+    CLUEDROP_RETURN_IF_ABSL_ERROR(
+        client.ReportProgress(m, progress, result->final_model_dir).status());
+    if (result->evaluation.has_value()) {
+      v1::EvaluationResult evaluation;
+      evaluation.set_step(result->steps);
+      AppendFieldScores(result->evaluation->fields, evaluation.mutable_fields());
+      for (const QaFieldScore& f : result->evaluation->fields) {
+        metrics.evaluation_em->Add({{"field", f.field}}).Set(f.exact_match);
+        metrics.evaluation_f1->Add({{"field", f.field}}).Set(f.f1);
+      }
+      CLUEDROP_RETURN_IF_ABSL_ERROR(client.ReportEvaluation(m, evaluation, /*final=*/true));
+    }
+  }
+  // Wait for the job to end before joining another one (otherwise this
+  // trainer would rejoin the same job).
+  while (!shutdown.requested()) {
+    absl::StatusOr<v1::ReportProgressResponse> answer =
+        client.ReportProgress(m, ToProto(TrainProgress{}), "");
+    if (!answer.ok() || answer->cancelled() || answer->state() == v1::JOB_STATE_SUCCEEDED) break;
+    shutdown.WaitFor(absl::Seconds(1));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+WorkerRole TrainerRole() {
+  return WorkerRole{
+      .component = "trainer",
+      .summary = "trains the target model data-parallel on clue-guided token dropout.",
+      .work_state = "joining a job's rendezvous at the coordinator (--coordinator)",
+      .default_grpc_port = 50071,
+      .default_metrics_port = 9466};
+}
+
+void RegisterTrainerFlags(FlagSet* flags, TrainerDaemonOptions* options) {
+  RegisterWorkerFlags(TrainerRole(), flags, &options->worker);
+  flags->Add("name", &options->name, "trainer name for the coordinator (default <hostname>-<pid>)")
+      .Env("CLUEDROP_WORKER_NAME");
+  flags->Add("store_address", &options->store_address,
+             "host:port this trainer hosts the c10d TCPStore on when it is rank 0");
+  flags->Add("cache_dir", &options->cache_dir, "local cache of the streamed scored shards");
+  flags->Add("job_id", &options->job_id, "train only this job (default: any that needs trainers)");
+  flags->Add("token", &options->token, "bearer token sent to the coordinator")
+      .Env("CLUEDROP_TOKEN");
+  flags->Add("report_every_steps", &options->report_every_steps,
+             "report progress to the coordinator every this many steps");
+  flags->Add("rendezvous_timeout_ms", &options->rendezvous_timeout_ms,
+             "how long to wait for the other ranks, ms");
+  flags->Add("coordinator_tls", &options->coordinator_tls, "connect to the coordinator with TLS");
+  flags->Add("coordinator_tls_ca_file", &options->coordinator_tls_files.ca_file,
+             "PEM roots for --coordinator_tls (default: system roots)");
+  flags->Add("coordinator_tls_cert_file", &options->coordinator_tls_files.cert_file,
+             "PEM client certificate for mutual TLS");
+  flags->Add("coordinator_tls_key_file", &options->coordinator_tls_files.key_file,
+             "PEM key of --coordinator_tls_cert_file");
+}
+
+absl::Status RunTrainerDaemon(const TrainerDaemonOptions& options, ShutdownController* shutdown) {
+  CLUEDROP_RETURN_IF_ABSL_ERROR(ValidateDevice(options.worker.device));
+  CLUEDROP_RETURN_IF_ABSL_ERROR(SplitHostPort(options.store_address).status());
+  ChannelOptions channel_options;
+  channel_options.target = options.worker.coordinator;
+  channel_options.use_tls = options.coordinator_tls;
+  channel_options.tls = options.coordinator_tls_files;
+  CLUEDROP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(channel_options));
+  std::shared_ptr<v1::TrainService::StubInterface> stub = v1::TrainService::NewStub(channel);
+  TrainerClientOptions client_options;
+  client_options.name = options.name.empty() ? DefaultName() : options.name;
+  client_options.store_address = options.store_address;
+  client_options.job_id = options.job_id;
+  client_options.bearer_token = options.token;
+  return RunWorkerDaemon(
+      TrainerRole(), options.worker, shutdown,
+      [&](const WorkLoopContext& context, const ShutdownController& work_shutdown) {
+        TrainerMetrics metrics(*context.registry);
+        TrainerClient client(client_options, stub);
+        context.report(true, "waiting for a job that needs trainers");
+        while (!work_shutdown.requested()) {
+          absl::Status status = RunOneJob(options, client, stub, metrics, context, work_shutdown);
+          if (work_shutdown.requested()) break;
+          if (!status.ok()) {
+            std::cerr << "cluedrop-trainer: " << status << "; joining again" << std::endl;
+            if (absl::IsInvalidArgument(status) || absl::IsUnauthenticated(status) ||
+                absl::IsPermissionDenied(status)) {
+              work_shutdown.WaitFor(absl::Seconds(5));  // a bad job: do not spin
+            } else {
+              work_shutdown.WaitFor(absl::Seconds(1));
+            }
+          }
+          context.report(true, "waiting for a job that needs trainers");
+        }
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace cluedrop::trainer
