@@ -18,6 +18,12 @@ Scenarios (--scenario, default all):
                scorer, the job SUCCEEDS.
   bad-input    a corrupt corpus line and a bad spec: exit 2 with the file,
                line and field; no job and no state row is left behind.
+  train        score -> 2 trainer ranks over Gloo -> export -> QA evaluation
+               reported to the coordinator -> SUCCEEDED.
+  kill-trainer SIGKILL a trainer rank after a checkpoint and restart it: it
+               rejoins under its name, both ranks resume from the checkpoint,
+               and the final weights are byte-identical to an uninterrupted
+               run of the same job.
 
 Usage: cluster_test.py --bin DIR --fixtures DIR/oracle/models --paper-data DIR --work DIR
 """
@@ -465,39 +471,47 @@ def scenario_bad_input():
     log("bad-input: PASS")
 
 
-def scenario_train():
-    log("train: coordinator, 1 scorer, 2 trainer ranks (Gloo); score, train, evaluate")
-    c = Cluster("train")
+def train_spec(c, out, epochs=2, checkpoint_every=4):
     corpus = os.path.join(c.work, "bio20.csv")
     with open(os.path.join(ARGS.paper_data, "biography_synthetic.csv")) as f:
         lines = f.read().splitlines()
     with open(corpus, "w") as f:
         f.write("\n".join(lines[:21]) + "\n")  # header + 20 people
-    out = os.path.join(c.work, "out")
     models = ARGS.fixtures
     extra = f"""target_model: {{checkpoint_dir: {models}/llama3/model}}
 augmentation: {{mode: contrast, copies: 1, seed: 7}}
-training: {{epochs: 2, batch_size: 4, learning_rate: 0.003, world_size: 2, max_seq_len: 128,
-           checkpoint_interval_steps: 4, seed: 1}}
+training: {{epochs: {epochs}, batch_size: 4, learning_rate: 0.003, world_size: 2, max_seq_len: 128,
+           checkpoint_interval_steps: {checkpoint_every}, seed: 1}}
 evaluation: {{prompt_table: {ARGS.paper_data}/prompts.csv,
              fewshot_pool: {ARGS.paper_data}/biography_real.csv, shots: 0, max_new_tokens: 4}}
 output_dir: {out}
 """
-    c.start_coordinator()
-    c.start_scorer("scorer-a")
-    c.start_trainer("trainer-a", free_port())
-    c.start_trainer("trainer-b", free_port())
-    job_id = submit(c, write_spec(c, corpus, 5, extra=extra))
+    return write_spec(c, corpus, 5, extra=extra)
+
+
+def finished_training(c, job_id):
     job = wait_state(c, job_id, ("SUCCEEDED", "FAILED", "CANCELLED"), timeout_s=240)
     if job["state"] != "SUCCEEDED":
         c.dump_logs()
         fail(f"job {job['state']}: {job.get('reason')}")
+    if not os.path.exists(os.path.join(job["model_dir"], "config.json")):
+        fail(f"no exported model in {job['model_dir']}")
+    return job
+
+
+def scenario_train():
+    log("train: coordinator, 1 scorer, 2 trainer ranks (Gloo); score, train, evaluate")
+    c = Cluster("train")
+    c.start_coordinator()
+    c.start_scorer("scorer-a")
+    c.start_trainer("trainer-a", free_port())
+    c.start_trainer("trainer-b", free_port())
+    job_id = submit(c, train_spec(c, os.path.join(c.work, "out")))
+    job = finished_training(c, job_id)
     progress = job["progress"]
     evaluations = job.get("evaluations", [])
     log(f"  job SUCCEEDED: {progress['training_step']} steps, loss {progress['loss']:.3f}, "
         f"model {job['model_dir']}")
-    if not os.path.exists(os.path.join(job["model_dir"], "config.json")):
-        fail(f"no exported model in {job['model_dir']}")
     if not evaluations or not evaluations[-1]["fields"]:
         fail(f"no evaluation reported: {job}")
     overall = [f for f in evaluations[-1]["fields"] if f["field"] == "overall"]
@@ -513,7 +527,53 @@ output_dir: {out}
     log("train: PASS")
 
 
-SCENARIOS = {"train": scenario_train, "e2e": scenario_e2e, "kill-coordinator": scenario_kill_coordinator,
+def scenario_kill_trainer():
+    log("kill-trainer: SIGKILL a rank mid-run, restart it; compare with an uninterrupted run")
+    c = Cluster("kill-trainer")
+    c.start_coordinator()
+    c.start_scorer("scorer-a")
+    ports = {"trainer-a": free_port(), "trainer-b": free_port()}
+    trainers = {name: c.start_trainer(name, port) for name, port in ports.items()}
+    # Uninterrupted reference run.
+    ref_id = submit(c, train_spec(c, os.path.join(c.work, "ref"), epochs=3, checkpoint_every=2))
+    ref = finished_training(c, ref_id)
+    # The same job again; kill trainer-b once a checkpoint exists.
+    job_id = submit(c, train_spec(c, os.path.join(c.work, "run"), epochs=3, checkpoint_every=2))
+    deadline = time.time() + 180
+    while True:
+        job = c.status(job_id)
+        if int(job["progress"].get("training_step", 0)) >= 5:
+            break
+        if job["state"] in ("SUCCEEDED", "FAILED") or time.time() > deadline:
+            c.dump_logs()
+            fail(f"training never reached step 5 before the kill: {job['state']}")
+        time.sleep(0.05)
+    trainers["trainer-b"].send_signal(signal.SIGKILL)
+    trainers["trainer-b"].wait()
+    log(f"  killed trainer-b at step {job['progress']['training_step']}")
+    time.sleep(0.5)
+    c.start_trainer("trainer-b", ports["trainer-b"])
+    job = finished_training(c, job_id)
+    events = c.cli("watch", job_id).stdout
+    if "trainer trainer-b rejoined" not in events:
+        fail("no rejoin event")
+    ref_loss, loss = ref["progress"]["loss"], job["progress"]["loss"]
+    ref_steps = int(ref["progress"]["training_step"])
+    steps = int(job["progress"]["training_step"])
+    log(f"  uninterrupted: {ref_steps} steps, final loss {ref_loss:.6f}; killed + resumed: "
+        f"{steps} steps, final loss {loss:.6f}")
+    if steps != ref_steps or abs(ref_loss - loss) > 1e-6:
+        fail("the resumed run differs from the uninterrupted one")
+    ref_w = open(os.path.join(ref["model_dir"], "model.safetensors"), "rb").read()
+    run_w = open(os.path.join(job["model_dir"], "model.safetensors"), "rb").read()
+    if ref_w != run_w:
+        fail("final weights differ from the uninterrupted run")
+    log("  final weights byte-identical to the uninterrupted run")
+    c.stop()
+    log("kill-trainer: PASS")
+
+
+SCENARIOS = {"train": scenario_train, "kill-trainer": scenario_kill_trainer, "e2e": scenario_e2e, "kill-coordinator": scenario_kill_coordinator,
              "kill-scorer": scenario_kill_scorer, "bad-input": scenario_bad_input}
 
 
