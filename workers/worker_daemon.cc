@@ -1,11 +1,14 @@
 #include "workers/worker_daemon.h"
 
+#include <unistd.h>
+
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/channel.h"
 #include "services/common/daemon_server.h"
 #include "workers/model/device_inventory.h"
 #include "workers/model/torch_info.h"
@@ -77,6 +80,38 @@ absl::Status RunWorkerDaemon(const WorkerRole& role, const WorkerOptions& option
   absl::Status serve_status = (*server)->RunUntilShutdown(server_shutdown);
   worker.join();
   return work_status.ok() ? serve_status : work_status;
+}
+
+void RegisterCoordinatorClientFlags(FlagSet* flags, CoordinatorClientOptions* options) {
+  flags->Add("name", &options->name, "worker name for the coordinator (default <hostname>-<pid>)")
+      .Env("CLUEDROP_WORKER_NAME");
+  flags->Add("token", &options->token, "bearer token sent to the coordinator")
+      .Env("CLUEDROP_TOKEN");
+  flags->Add("coordinator_tls", &options->tls, "connect to the coordinator with TLS");
+  flags->Add("coordinator_tls_ca_file", &options->tls_files.ca_file,
+             "PEM roots for --coordinator_tls (default: system roots)");
+  flags->Add("coordinator_tls_cert_file", &options->tls_files.cert_file,
+             "PEM client certificate for mutual TLS");
+  flags->Add("coordinator_tls_key_file", &options->tls_files.key_file,
+             "PEM key of --coordinator_tls_cert_file");
+}
+
+std::string WorkerName(const CoordinatorClientOptions& options, const std::string& component) {
+  if (!options.name.empty()) return options.name;
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0) {
+    return absl::StrCat(component, "-", getpid());
+  }
+  return absl::StrCat(host, "-", getpid());
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeCoordinatorChannel(
+    const WorkerOptions& worker, const CoordinatorClientOptions& client) {
+  ChannelOptions channel;
+  channel.target = worker.coordinator;
+  channel.use_tls = client.tls;
+  channel.tls = client.tls_files;
+  return MakeChannel(channel);
 }
 
 }  // namespace cluedrop

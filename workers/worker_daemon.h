@@ -11,13 +11,18 @@
 #ifndef CLUEDROP_WORKERS_WORKER_DAEMON_H_
 #define CLUEDROP_WORKERS_WORKER_DAEMON_H_
 
+#include <grpcpp/channel.h>
+
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "services/common/flags.h"
 #include "services/common/server_options.h"
 #include "services/common/shutdown.h"
+#include "services/common/tls.h"
 
 namespace prometheus {
 class Registry;
@@ -69,6 +74,30 @@ absl::Status RunWorkerDaemon(const WorkerRole& role, const WorkerOptions& option
 
 // Validates a --device value.
 absl::Status ValidateDevice(const std::string& device);
+
+// How a worker process talks to the coordinator beyond --coordinator.
+struct CoordinatorClientOptions {
+  // Stable worker name (the pod name); "" = <hostname>-<pid>.
+  std::string name;
+  // Bearer token sent to the coordinator ("" = none).
+  std::string token;
+  // TLS to the coordinator: roots in tls_files.ca_file (system roots when
+  // empty); cert_file + key_file present a client certificate.
+  bool tls = false;
+  TlsFiles tls_files;
+};
+
+// Registers --name (env CLUEDROP_WORKER_NAME), --token (env CLUEDROP_TOKEN),
+// --coordinator_tls and --coordinator_tls_{ca,cert,key}_file.
+void RegisterCoordinatorClientFlags(FlagSet* flags, CoordinatorClientOptions* options);
+
+// options.name, or <hostname>-<pid> (<component>-<pid> without a hostname).
+std::string WorkerName(const CoordinatorClientOptions& options, const std::string& component);
+
+// A channel to options.coordinator with the client's TLS settings.
+// INVALID_ARGUMENT / NOT_FOUND for bad TLS settings or files.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeCoordinatorChannel(
+    const WorkerOptions& worker, const CoordinatorClientOptions& client);
 
 }  // namespace cluedrop
 

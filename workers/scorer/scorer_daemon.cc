@@ -1,7 +1,5 @@
 #include "workers/scorer/scorer_daemon.h"
 
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
 
@@ -17,13 +15,6 @@
 
 namespace cluedrop::scorer {
 namespace {
-
-std::string DefaultName() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0)
-    return absl::StrCat("scorer-", getpid());
-  return absl::StrCat(host, "-", getpid());
-}
 
 // The device this worker scores on, as WorkerCapabilities lists it, and its
 // free memory (0 on the CPU).
@@ -54,37 +45,24 @@ WorkerRole ScorerRole() {
 
 void RegisterScorerFlags(FlagSet* flags, ScorerDaemonOptions* options) {
   RegisterWorkerFlags(ScorerRole(), flags, &options->worker);
-  flags->Add("name", &options->name, "worker name for the coordinator (default <hostname>-<pid>)")
-      .Env("CLUEDROP_WORKER_NAME");
-  flags->Add("token", &options->token, "bearer token sent to the coordinator")
-      .Env("CLUEDROP_TOKEN");
+  RegisterCoordinatorClientFlags(flags, &options->client);
   flags->Add("lease_wait_ms", &options->lease_wait_ms,
              "how long one LeaseShard call waits for work, in ms");
-  flags->Add("coordinator_tls", &options->coordinator_tls, "connect to the coordinator with TLS");
-  flags->Add("coordinator_tls_ca_file", &options->coordinator_tls_files.ca_file,
-             "PEM roots for --coordinator_tls (default: system roots)");
-  flags->Add("coordinator_tls_cert_file", &options->coordinator_tls_files.cert_file,
-             "PEM client certificate for mutual TLS");
-  flags->Add("coordinator_tls_key_file", &options->coordinator_tls_files.key_file,
-             "PEM key of --coordinator_tls_cert_file");
 }
 
 absl::Status RunScorerDaemon(const ScorerDaemonOptions& options, ShutdownController* shutdown) {
   if (absl::Status status = ValidateDevice(options.worker.device); !status.ok()) return status;
-  ChannelOptions channel_options;
-  channel_options.target = options.worker.coordinator;
-  channel_options.use_tls = options.coordinator_tls;
-  channel_options.tls = options.coordinator_tls_files;
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(channel_options);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeCoordinatorChannel(options.worker, options.client);
   if (!channel.ok()) return channel.status();
   std::shared_ptr<cluedrop::v1::WorkService::StubInterface> stub =
       cluedrop::v1::WorkService::NewStub(*channel);
 
   ScorerWorkerOptions worker_options;
-  worker_options.name = options.name.empty() ? DefaultName() : options.name;
+  worker_options.name = WorkerName(options.client, "scorer");
   DescribeScoringDevice(options.worker.device, &worker_options);
   worker_options.version = std::string(BuildVersion());
-  worker_options.bearer_token = options.token;
+  worker_options.bearer_token = options.client.token;
   worker_options.lease_wait_ms = options.lease_wait_ms;
   worker_options.log = &std::cerr;
   EngineShardScorer engine({.device = options.worker.device});

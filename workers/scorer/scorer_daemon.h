@@ -29,14 +29,8 @@ namespace cluedrop::scorer {
 
 struct ScorerDaemonOptions {
   WorkerOptions worker;
-  // Worker name registered with the coordinator; "" = <hostname>-<pid>.
-  std::string name;
-  // Bearer token sent to the coordinator ("" = none).
-  std::string token;
-  // TLS to the coordinator: roots in tls.ca_file (system roots when empty);
-  // tls.cert_file + tls.key_file present a client certificate.
-  bool coordinator_tls = false;
-  TlsFiles coordinator_tls_files;
+  // --name, --token, coordinator TLS.
+  CoordinatorClientOptions client;
   // LeaseShard long-poll wait, milliseconds.
   uint32_t lease_wait_ms = 10000;
 };

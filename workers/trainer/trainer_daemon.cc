@@ -4,7 +4,6 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <iostream>
@@ -25,14 +24,6 @@
 
 namespace cluedrop::trainer {
 namespace {
-
-std::string DefaultName() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0) {
-    return absl::StrCat("trainer-", getpid());
-  }
-  return absl::StrCat(host, "-", getpid());
-}
 
 std::string TrainingDevice(const std::string& device) {
   if (device == "auto") return QueryDevices().gpus.empty() ? "cpu" : "cuda:0";
@@ -172,7 +163,7 @@ absl::Status RunOneJob(const TrainerDaemonOptions& options, TrainerClient& clien
   feed_options.cache_dir = options.cache_dir;
   feed_options.job_id = m.job_id;
   feed_options.rank = m.rank;
-  feed_options.bearer_token = options.token;
+  feed_options.bearer_token = options.client.token;
   CLUEDROP_ASSIGN_OR_RETURN(std::unique_ptr<ShardFeed> feed, ShardFeed::Open(feed_options, stub));
   feed->Start();
 
@@ -262,41 +253,28 @@ WorkerRole TrainerRole() {
 
 void RegisterTrainerFlags(FlagSet* flags, TrainerDaemonOptions* options) {
   RegisterWorkerFlags(TrainerRole(), flags, &options->worker);
-  flags->Add("name", &options->name, "trainer name for the coordinator (default <hostname>-<pid>)")
-      .Env("CLUEDROP_WORKER_NAME");
+  RegisterCoordinatorClientFlags(flags, &options->client);
   flags->Add("store_address", &options->store_address,
              "host:port this trainer hosts the c10d TCPStore on when it is rank 0");
   flags->Add("cache_dir", &options->cache_dir, "local cache of the streamed scored shards");
   flags->Add("job_id", &options->job_id, "train only this job (default: any that needs trainers)");
-  flags->Add("token", &options->token, "bearer token sent to the coordinator")
-      .Env("CLUEDROP_TOKEN");
   flags->Add("report_every_steps", &options->report_every_steps,
              "report progress to the coordinator every this many steps");
   flags->Add("rendezvous_timeout_ms", &options->rendezvous_timeout_ms,
              "how long to wait for the other ranks, ms");
-  flags->Add("coordinator_tls", &options->coordinator_tls, "connect to the coordinator with TLS");
-  flags->Add("coordinator_tls_ca_file", &options->coordinator_tls_files.ca_file,
-             "PEM roots for --coordinator_tls (default: system roots)");
-  flags->Add("coordinator_tls_cert_file", &options->coordinator_tls_files.cert_file,
-             "PEM client certificate for mutual TLS");
-  flags->Add("coordinator_tls_key_file", &options->coordinator_tls_files.key_file,
-             "PEM key of --coordinator_tls_cert_file");
 }
 
 absl::Status RunTrainerDaemon(const TrainerDaemonOptions& options, ShutdownController* shutdown) {
   CLUEDROP_RETURN_IF_ABSL_ERROR(ValidateDevice(options.worker.device));
   CLUEDROP_RETURN_IF_ABSL_ERROR(SplitHostPort(options.store_address).status());
-  ChannelOptions channel_options;
-  channel_options.target = options.worker.coordinator;
-  channel_options.use_tls = options.coordinator_tls;
-  channel_options.tls = options.coordinator_tls_files;
-  CLUEDROP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(channel_options));
+  CLUEDROP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                            MakeCoordinatorChannel(options.worker, options.client));
   std::shared_ptr<v1::TrainService::StubInterface> stub = v1::TrainService::NewStub(channel);
   TrainerClientOptions client_options;
-  client_options.name = options.name.empty() ? DefaultName() : options.name;
+  client_options.name = WorkerName(options.client, "trainer");
   client_options.store_address = options.store_address;
   client_options.job_id = options.job_id;
-  client_options.bearer_token = options.token;
+  client_options.bearer_token = options.client.token;
   return RunWorkerDaemon(
       TrainerRole(), options.worker, shutdown,
       [&](const WorkLoopContext& context, const ShutdownController& work_shutdown) {

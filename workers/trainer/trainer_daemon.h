@@ -27,15 +27,15 @@
 #include "absl/status/status.h"
 #include "services/common/flags.h"
 #include "services/common/shutdown.h"
-#include "services/common/tls.h"
 #include "workers/worker_daemon.h"
 
 namespace cluedrop::trainer {
 
 struct TrainerDaemonOptions {
   WorkerOptions worker;
-  // Trainer name (the pod name); a restarted trainer keeps its rank under it.
-  std::string name;
+  // --name (the pod name: a restarted trainer keeps its rank under it),
+  // --token, coordinator TLS.
+  CoordinatorClientOptions client;
   // host:port this trainer hosts the c10d TCPStore on when it is rank 0;
   // the other ranks connect there.
   std::string store_address = "127.0.0.1:29500";
@@ -43,9 +43,6 @@ struct TrainerDaemonOptions {
   std::string cache_dir = "cluedrop-trainer-cache";
   // Only this job ("" = any job that needs trainers).
   std::string job_id;
-  std::string token;
-  bool coordinator_tls = false;
-  TlsFiles coordinator_tls_files;
   uint32_t report_every_steps = 10;
   // How long c10d waits for the other ranks, ms.
   int64_t rendezvous_timeout_ms = 300000;
