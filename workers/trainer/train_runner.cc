@@ -15,6 +15,7 @@
 #include "workers/model/model_config.h"
 #include "workers/model/model_loader.h"
 #include "workers/model/torch_status.h"
+#include "workers/trainer/device_peak.h"
 #include "workers/trainer/process_group.h"
 #include "workers/trainer/process_group_fake.h"
 #include "workers/trainer/tokenizer_text_encoder.h"
@@ -47,9 +48,14 @@ class EpochStream {
   StatusOr<std::optional<std::vector<int64_t>>> Next() {
     while (true) {
       while (!pending_.empty()) {
-        std::vector<int32_t> tokens = std::move(pending_.front());
+        std::vector<int32_t> tokens = std::move(pending_.front().first);
+        const std::pair<int64_t, int64_t> drop = pending_.front().second;
         pending_.pop_front();
         ++position_;
+        if (!tokens.empty()) {
+          dropped_ += drop.first;
+          droppable_ += drop.second;
+        }
         if (!tokens.empty())
           return std::optional<std::vector<int64_t>>(
               std::vector<int64_t>(tokens.begin(), tokens.end()));
@@ -85,6 +91,13 @@ class EpochStream {
   }
 
   int64_t position() const { return position_; }
+  // Dropped and droppable tokens of the samples handed out so far; Reset
+  // starts a new count (per step).
+  std::pair<int64_t, int64_t> TakeDropCounts() {
+    const auto counts = std::make_pair(dropped_, droppable_);
+    dropped_ = droppable_ = 0;
+    return counts;
+  }
 
  private:
   // The next document (null at the partition's end).
@@ -107,7 +120,11 @@ class EpochStream {
                            " samples for document " + doc.id + ", expected " +
                            std::to_string(per_document_));
     }
-    for (AugmentedSample& s : samples) pending_.push_back(std::move(s.tokens));
+    for (AugmentedSample& s : samples) {
+      pending_.emplace_back(std::move(s.tokens),
+                            std::make_pair(static_cast<int64_t>(s.dropped.size()),
+                                           static_cast<int64_t>(s.droppable)));
+    }
     return OkStatus();
   }
 
@@ -119,8 +136,11 @@ class EpochStream {
   uint64_t next_shard_ = 0;
   size_t document_ = 0;
   bool done_ = false;
-  std::deque<std::vector<int32_t>> pending_;
+  // Samples not handed out yet: tokens, (dropped, droppable).
+  std::deque<std::pair<std::vector<int32_t>, std::pair<int64_t, int64_t>>> pending_;
   int64_t position_ = 0;
+  int64_t dropped_ = 0;
+  int64_t droppable_ = 0;
 };
 
 // Greedy generation with the in-memory model, for the QA evaluation.
@@ -366,6 +386,9 @@ StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource
         .Annotated("checkpoint at step " + std::to_string(step->step()));
   };
 
+  int64_t parameters = 0;
+  for (const torch::Tensor& p : model->parameters()) parameters += p.numel();
+  const double peak_flops = o.peak_flops > 0 ? o.peak_flops : DevicePeakFlops(device);
   auto last = Clock::now();
   for (int64_t epoch = cursor.epoch; epoch < o.epochs; ++epoch) {
     EpochStream stream(source, augmenter, static_cast<uint32_t>(epoch));
@@ -373,6 +396,7 @@ StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource
       CLUEDROP_RETURN_IF_ERROR(stream.Skip(cursor.position));
     }
     while (true) {
+      const auto data_start = Clock::now();
       std::vector<MicroBatch> micro_batches;
       bool has_data = false;
       for (int64_t a = 0; a < o.grad_accumulation; ++a) {
@@ -397,6 +421,7 @@ StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource
       if (flags[1] > 0)
         return CancelledError("training stopped at step " + std::to_string(step->step()));
       if (flags[0] == 0) break;
+      const double data_seconds = std::chrono::duration<double>(Clock::now() - data_start).count();
       CLUEDROP_ASSIGN_OR_RETURN(StepStats stats, step->Run(micro_batches));
       result.final_loss = stats.loss;
       TrainProgress progress;
@@ -408,11 +433,26 @@ StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource
       progress.grad_norm = stats.grad_norm;
       progress.tokens = stats.tokens;
       progress.step_seconds = stats.step_seconds;
+      progress.allreduce_wait_seconds = stats.allreduce_wait_seconds;
+      progress.compute_seconds = stats.compute_seconds;
+      progress.data_seconds = data_seconds;
+      const auto [dropped, droppable] = stream.TakeDropCounts();
+      progress.dropout_rate =
+          droppable > 0 ? static_cast<double>(dropped) / static_cast<double>(droppable) : 0;
       const double wall = std::chrono::duration<double>(Clock::now() - last).count();
       progress.tokens_per_second = wall > 0 ? static_cast<double>(stats.tokens) / wall : 0;
+      // Model FLOPs utilisation: 6 N FLOPs per token (forward + backward).
+      if (peak_flops > 0 && stats.step_seconds > 0) {
+        progress.mfu = 6.0 * static_cast<double>(parameters) * static_cast<double>(stats.tokens) /
+                       (stats.step_seconds * collectives.world_size() * peak_flops);
+      }
+      progress.peak_flops = peak_flops;
       if (o.checkpoint_interval_steps > 0 && stats.step % o.checkpoint_interval_steps == 0) {
+        const auto checkpoint_start = Clock::now();
         CLUEDROP_RETURN_IF_ERROR(save(DataCursor{epoch, stream.position()}));
         progress.checkpointed = true;
+        progress.checkpoint_seconds =
+            std::chrono::duration<double>(Clock::now() - checkpoint_start).count();
       }
       if (callbacks.on_step) callbacks.on_step(progress);
       last = Clock::now();

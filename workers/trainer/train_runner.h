@@ -150,6 +150,9 @@ struct TrainRunOptions {
   std::string output_dir;
   // "cpu" or "cuda:N".
   std::string device = "cpu";
+  // The device's dense peak for MFU, FLOP/s; 0 = DevicePeakFlops (a table
+  // for known GPUs in bf16, a measured float32 matmul rate on the CPU).
+  double peak_flops = 0;
 
   // The QA evaluation after training (rank 0); empty: none.
   std::vector<QaQuestion> eval_questions;
@@ -167,7 +170,20 @@ struct TrainProgress {
   int64_t tokens = 0;  // target tokens of the global batch
   double tokens_per_second = 0;
   double step_seconds = 0;
+  // The step's split (this rank): waiting for the gradient all-reduce (what
+  // did not overlap backward), everything else in the step, and the time
+  // spent before it getting data (waiting for shards, augmenting, batching).
+  double allreduce_wait_seconds = 0;
+  double compute_seconds = 0;
+  double data_seconds = 0;
+  // Dropped / droppable tokens of this rank's samples in the step.
+  double dropout_rate = 0;
+  // 6 * parameters * global tokens / (step time * world size * peak_flops);
+  // 0 when the peak is unknown.
+  double mfu = 0;
+  double peak_flops = 0;      // per device, FLOP/s (see TrainRunOptions)
   bool checkpointed = false;  // a checkpoint was saved after this step
+  double checkpoint_seconds = 0;
 };
 
 struct TrainCallbacks {

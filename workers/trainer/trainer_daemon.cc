@@ -67,6 +67,17 @@ class FeedShardSource : public ScoredShardSource {
   std::function<bool()> stop_;
 };
 
+const prometheus::Histogram::BucketBoundaries& StepBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets{
+      0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return buckets;
+}
+
+prometheus::Histogram& Seconds(prometheus::Registry& r, const std::string& name,
+                               const std::string& help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add({}, StepBuckets());
+}
+
 // cluedrop_trainer_* metrics (docs/training.md).
 struct TrainerMetrics {
   explicit TrainerMetrics(prometheus::Registry& r)
@@ -107,6 +118,35 @@ struct TrainerMetrics {
                 .Register(r)
                 .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                                                  1, 2.5, 5, 10, 30})),
+        allreduce_wait_seconds(Seconds(r, "cluedrop_trainer_allreduce_wait_seconds",
+                                       "Per step: waiting for the gradient all-reduce (the part "
+                                       "that did not overlap backward)")),
+        compute_seconds(Seconds(r, "cluedrop_trainer_compute_seconds",
+                                "Per step: forward, backward and optimizer (step time minus the "
+                                "all-reduce wait)")),
+        data_stall_seconds(Seconds(r, "cluedrop_trainer_data_stall_seconds",
+                                   "Per step: getting the data before the step (waiting for "
+                                   "scored shards, augmenting, batching)")),
+        checkpoint_seconds(Seconds(r, "cluedrop_trainer_checkpoint_seconds",
+                                   "Time to write one checkpoint (all ranks)")),
+        mfu(prometheus::BuildGauge()
+                .Name("cluedrop_trainer_mfu")
+                .Help("Model FLOPs utilisation of the last step: 6 N tokens / (time x devices "
+                      "x peak)")
+                .Register(r)
+                .Add({})),
+        peak_flops(prometheus::BuildGauge()
+                       .Name("cluedrop_trainer_peak_flops")
+                       .Help("The device's dense peak used for MFU, FLOP/s (GPU table or "
+                             "measured matmul rate)")
+                       .Register(r)
+                       .Add({})),
+        dropout_rate(prometheus::BuildGauge()
+                         .Name("cluedrop_trainer_dropout_rate")
+                         .Help("Dropped / droppable tokens of this rank's samples in the last "
+                               "step")
+                         .Register(r)
+                         .Add({})),
         evaluation_em(&prometheus::BuildGauge()
                            .Name("cluedrop_trainer_evaluation_exact_match")
                            .Help("QA exact match of the last evaluation, by field")
@@ -123,6 +163,13 @@ struct TrainerMetrics {
   prometheus::Counter& steps;
   prometheus::Counter& tokens;
   prometheus::Histogram& step_seconds;
+  prometheus::Histogram& allreduce_wait_seconds;
+  prometheus::Histogram& compute_seconds;
+  prometheus::Histogram& data_stall_seconds;
+  prometheus::Histogram& checkpoint_seconds;
+  prometheus::Gauge& mfu;
+  prometheus::Gauge& peak_flops;
+  prometheus::Gauge& dropout_rate;
   prometheus::Family<prometheus::Gauge>* evaluation_em;
   prometheus::Family<prometheus::Gauge>* evaluation_f1;
 };
@@ -196,6 +243,13 @@ absl::Status RunOneJob(const TrainerDaemonOptions& options, TrainerClient& clien
     metrics.steps.Increment();
     metrics.tokens.Increment(static_cast<double>(p.tokens));
     metrics.step_seconds.Observe(p.step_seconds);
+    metrics.allreduce_wait_seconds.Observe(p.allreduce_wait_seconds);
+    metrics.compute_seconds.Observe(p.compute_seconds);
+    metrics.data_stall_seconds.Observe(p.data_seconds);
+    if (p.checkpointed) metrics.checkpoint_seconds.Observe(p.checkpoint_seconds);
+    metrics.mfu.Set(p.mfu);
+    metrics.peak_flops.Set(p.peak_flops);
+    metrics.dropout_rate.Set(p.dropout_rate);
     const uint32_t every = std::max<uint32_t>(1, options.report_every_steps);
     if (p.step % every == 0 || p.checkpointed || p.step == p.total_steps) {
       absl::StatusOr<v1::ReportProgressResponse> answer = client.ReportProgress(m, ToProto(p), "");
