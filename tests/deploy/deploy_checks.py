@@ -506,7 +506,7 @@ def cmd_flags(args):
 
 # --------------------------------------------------------------- promtool ---
 PROM = os.path.join(DEPLOY, "prometheus")
-REQUIRED_ALERTS = {"CluedropTargetDown", "CluedropJobFailed", "CluedropShardsStuck",
+REQUIRED_ALERTS = {"CluedropTrainerDataStall", "CluedropTargetDown", "CluedropJobFailed", "CluedropShardsStuck",
                    "CluedropLeaseExpiriesClimbing", "CluedropNoProgress"}
 
 
