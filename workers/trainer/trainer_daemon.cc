@@ -31,6 +31,16 @@ std::string TrainingDevice(const std::string& device) {
   return device;
 }
 
+// Bytes in use on the GPU `device` ("cuda:N") names; 0 for the CPU.
+uint64_t GpuMemoryUsed(const std::string& device) {
+  int index = -1;
+  if (device.rfind("cuda:", 0) != 0 || !absl::SimpleAtoi(device.substr(5), &index)) return 0;
+  for (const GpuDevice& gpu : QueryDevices().gpus) {
+    if (gpu.index == index) return gpu.total_memory_bytes - gpu.free_memory_bytes;
+  }
+  return 0;
+}
+
 // A scored document as the augmenter sees it.
 ScoredDocument FromProto(const v1::ScoredDocument& d) {
   ScoredDocument out;
@@ -141,6 +151,12 @@ struct TrainerMetrics {
                              "measured matmul rate)")
                        .Register(r)
                        .Add({})),
+        gpu_memory_used(prometheus::BuildGauge()
+                            .Name("cluedrop_trainer_gpu_memory_used_bytes")
+                            .Help("Memory in use on the training GPU (all processes, from the "
+                                  "CUDA runtime); 0 when training on the CPU")
+                            .Register(r)
+                            .Add({})),
         dropout_rate(prometheus::BuildGauge()
                          .Name("cluedrop_trainer_dropout_rate")
                          .Help("Dropped / droppable tokens of this rank's samples in the last "
@@ -169,6 +185,7 @@ struct TrainerMetrics {
   prometheus::Histogram& checkpoint_seconds;
   prometheus::Gauge& mfu;
   prometheus::Gauge& peak_flops;
+  prometheus::Gauge& gpu_memory_used;
   prometheus::Gauge& dropout_rate;
   prometheus::Family<prometheus::Gauge>* evaluation_em;
   prometheus::Family<prometheus::Gauge>* evaluation_f1;
@@ -252,6 +269,7 @@ absl::Status RunOneJob(const TrainerDaemonOptions& options, TrainerClient& clien
     metrics.dropout_rate.Set(p.dropout_rate);
     const uint32_t every = std::max<uint32_t>(1, options.report_every_steps);
     if (p.step % every == 0 || p.checkpointed || p.step == p.total_steps) {
+      metrics.gpu_memory_used.Set(static_cast<double>(GpuMemoryUsed(run.device)));
       absl::StatusOr<v1::ReportProgressResponse> answer = client.ReportProgress(m, ToProto(p), "");
       if (answer.ok() && answer->cancelled()) cancelled = true;
     }
