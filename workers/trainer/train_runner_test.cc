@@ -108,6 +108,31 @@ TEST(TrainRunnerTest, LossDecreasesAndModelIsExported) {
   EXPECT_TRUE(Exists(o.output_dir + "/final/tokenizer.json"));
 }
 
+TEST(TrainRunnerTest, FromScratchConfigTrainsAndStartsFromADifferentModel) {
+  testing::TempDir tmp;
+  TrainRunOptions o = BaseOptions();
+  o.model_dir.clear();
+  o.from_scratch_config = ModelDir() + "/config.json";
+  o.tokenizer_dir = ModelDir();
+  o.epochs = 4;
+  o.output_dir = tmp.path() + "/out";
+  RunLog scratch = Train(o, Documents(4));
+  ASSERT_TRUE(scratch.result.ok()) << scratch.result.status().ToString();
+  ASSERT_EQ(scratch.steps.size(), 24u);
+  const double first = (scratch.steps[0].loss + scratch.steps[1].loss) / 2;
+  const double last = (scratch.steps[22].loss + scratch.steps[23].loss) / 2;
+  EXPECT_LT(last, first * 0.8) << "first " << first << " last " << last;
+  EXPECT_TRUE(Exists(o.output_dir + "/final/model.safetensors"));
+  EXPECT_TRUE(Exists(o.output_dir + "/final/tokenizer.json"));
+  // A fresh random init, not the checkpoint's weights: the first loss differs
+  // from fine-tuning the checkpoint on the same first batch.
+  TrainRunOptions checkpoint = BaseOptions();
+  checkpoint.epochs = 1;
+  RunLog tuned = Train(checkpoint, Documents(4));
+  ASSERT_TRUE(tuned.result.ok());
+  EXPECT_NE(scratch.steps[0].loss, tuned.steps[0].loss);
+}
+
 TEST(TrainRunnerTest, ResumeAfterStopEqualsUninterruptedRun) {
   testing::TempDir tmp;
   const std::vector<ScoredDocument> docs = Documents(3);
