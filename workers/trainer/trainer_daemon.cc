@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -165,12 +166,19 @@ struct TrainerMetrics {
                          .Add({})),
         evaluation_em(&prometheus::BuildGauge()
                            .Name("cluedrop_trainer_evaluation_exact_match")
-                           .Help("QA exact match of the last evaluation, by field")
+                           .Help("QA exact match of the last evaluation, by field (overall: "
+                                 "NaN until this trainer reports an evaluation)")
                            .Register(r)),
         evaluation_f1(&prometheus::BuildGauge()
                            .Name("cluedrop_trainer_evaluation_f1")
-                           .Help("QA token F1 of the last evaluation, by field")
-                           .Register(r)) {}
+                           .Help("QA token F1 of the last evaluation, by field (overall: NaN "
+                                 "until this trainer reports an evaluation)")
+                           .Register(r)) {
+    // "overall" exists from the start, NaN (no evaluation yet), so that
+    // dashboards and the scrape test see the series before a job ends.
+    evaluation_em->Add({{"field", "overall"}}).Set(std::nan(""));
+    evaluation_f1->Add({{"field", "overall"}}).Set(std::nan(""));
+  }
 
   prometheus::Gauge& loss;
   prometheus::Gauge& learning_rate;
