@@ -20,28 +20,15 @@
 #include <map>
 #include <string>
 
+#include "bench/proc_memory.h"
 #include "workers/model/model_loader.h"
 #include "workers/scorer/scorer.h"
 
 using namespace cluedrop;
+using cluedrop::bench::ProcStatusBytes;
+using cluedrop::bench::ResetPeakRss;
 
-namespace {
-
-// Linux /proc/self/status fields, in bytes (VmRSS: now; VmHWM: peak).
-double ProcStatusBytes(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) * 1024.0;
-  }
-  return 0;
-}
-
-// Resets VmHWM to the current RSS (Linux >= 4.0), so the peak measured
-// afterwards is the scoring's own.
-void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
-
-}  // namespace
+namespace {}  // namespace
 
 int main(int argc, char** argv) {
   std::map<std::string, std::string> f = {

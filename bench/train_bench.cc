@@ -33,24 +33,16 @@
 #include <string>
 #include <vector>
 
+#include "bench/proc_memory.h"
 #include "workers/model/model_loader.h"
 #include "workers/trainer/process_group.h"
 #include "workers/trainer/process_group_fake.h"
 #include "workers/trainer/train_step.h"
 
 using namespace cluedrop;
+using cluedrop::bench::ProcStatusBytes;
 
 namespace {
-
-// Linux /proc/self/status fields, in bytes (VmRSS: now; VmHWM: peak).
-double ProcStatusBytes(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) * 1024.0;
-  }
-  return 0;
-}
 
 int Fail(const std::string& what, const Status& status) {
   std::cerr << "train_bench: " << what << ": " << status << "\n";

@@ -479,11 +479,10 @@ absl::StatusOr<v1::RegisterWorkerResponse> JobManager::RegisterWorker(
   }
   Lock lock(mu_);
   if (shutdown_) return absl::UnavailableError("coordinator is shutting down");
-  const std::vector<WorkerInfo> before = scheduler_.Workers();
   RegisterResult result = scheduler_.RegisterWorker(request.name(), Now());
   Batch batch;
-  for (const WorkerInfo& worker : before) {
-    if (worker.name == request.name()) batch.workers_deleted.push_back(worker.worker_id);
+  if (!result.replaced_worker_id.empty()) {
+    batch.workers_deleted.push_back(result.replaced_worker_id);
   }
   batch.workers_put.push_back({result.worker_id, request.name(), Now()});
   ApplyLossesLocked(result.lost, "restarted", batch);
@@ -699,11 +698,7 @@ absl::Status JobManager::FailShard(const v1::FailShardRequest& request) {
 }
 
 void JobManager::TickLocked(Batch& batch) {
-  const std::vector<WorkerInfo> before = scheduler_.Workers();
-  ApplyLossesLocked(scheduler_.Tick(Now()), "expired", batch);
-  for (const WorkerInfo& worker : before) {
-    if (!scheduler_.HasWorker(worker.worker_id)) batch.workers_deleted.push_back(worker.worker_id);
-  }
+  ApplyLossesLocked(scheduler_.Tick(Now(), &batch.workers_deleted), "expired", batch);
 }
 
 void JobManager::TickForTest() {

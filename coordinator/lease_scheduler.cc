@@ -101,6 +101,7 @@ RegisterResult LeaseScheduler::RegisterWorker(const std::string& name, int64_t n
                     /*count=*/true, /*fatal=*/false, now_ms));
     }
     workers_.erase(old_id);
+    result.replaced_worker_id = old_id;
   }
   WorkerInfo worker{NewWorkerId(), name, now_ms};
   result.worker_id = worker.worker_id;
@@ -269,7 +270,7 @@ absl::StatusOr<LeaseLoss> LeaseScheduler::Fail(const std::string& worker_id,
   return LoseLease(key, error, /*count=*/retryable, /*fatal=*/!retryable, now_ms);
 }
 
-std::vector<LeaseLoss> LeaseScheduler::Tick(int64_t now_ms) {
+std::vector<LeaseLoss> LeaseScheduler::Tick(int64_t now_ms, std::vector<std::string>* forgotten) {
   std::vector<ShardKey> expired;
   for (const auto& [lease_id, key] : leases_) {
     const ShardInfo* shard = Shard(key);
@@ -289,6 +290,7 @@ std::vector<LeaseLoss> LeaseScheduler::Tick(int64_t now_ms) {
       if (by_name != worker_by_name_.end() && by_name->second == it->first) {
         worker_by_name_.erase(by_name);
       }
+      if (forgotten != nullptr) forgotten->push_back(it->first);
       it = workers_.erase(it);
     } else {
       ++it;

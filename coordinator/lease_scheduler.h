@@ -113,6 +113,8 @@ struct LeaseLoss {
 
 struct RegisterResult {
   std::string worker_id;
+  // The previous incarnation's id under the same name ("" when none).
+  std::string replaced_worker_id;
   // Leases of a previous incarnation under the same name, now lost.
   std::vector<LeaseLoss> lost;
 };
@@ -178,8 +180,9 @@ class LeaseScheduler {
                                  const std::string& error, bool retryable, bool released,
                                  int64_t now_ms);
 
-  // Expires leases past their TTL and forgets silent workers.
-  std::vector<LeaseLoss> Tick(int64_t now_ms);
+  // Expires leases past their TTL and forgets silent workers (their ids are
+  // appended to `forgotten` when it is not null).
+  std::vector<LeaseLoss> Tick(int64_t now_ms, std::vector<std::string>* forgotten = nullptr);
 
   // Earliest time something becomes ready or expires (for sleeping), or
   // INT64_MAX.

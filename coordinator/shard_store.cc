@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "base/errno_status.h"
 #include "coordinator/crc32c.h"
+#include "coordinator/record_codec.h"
 #include "services/common/status_adapter.h"
 
 namespace cluedrop::coordinator {
@@ -207,10 +208,7 @@ absl::StatusOr<uint32_t> ShardStore::Write(const std::string& job_id, const std:
       return absl::InvalidArgumentError(absl::StrCat("shard store: document ", i, " is ", size,
                                                      " bytes; protobuf's limit is 2 GiB"));
     }
-    const size_t at = file.size();
-    file.resize(at + 4 + size);
-    PutLe32(static_cast<uint32_t>(size), &file[at]);
-    doc.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(&file[at + 4]));
+    AppendRecord(doc, &file);
   }
   const uint32_t checksum = Crc32c(absl::string_view(file).substr(kHeaderSize));
   std::memcpy(&file[0], kMagic, sizeof(kMagic));

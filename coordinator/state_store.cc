@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "coordinator/record_codec.h"
 #include "services/common/status_adapter.h"
 
 namespace cluedrop::coordinator {
@@ -62,12 +63,7 @@ absl::Status Parse(google::protobuf::MessageLite* message, absl::string_view byt
 
 std::string EncodeDocuments(const std::vector<v1::Document>& documents) {
   std::string out;
-  for (const v1::Document& document : documents) {
-    const std::string bytes = document.SerializeAsString();
-    const uint32_t n = static_cast<uint32_t>(bytes.size());
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
-    out += bytes;
-  }
+  for (const v1::Document& document : documents) AppendRecord(document, &out);
   return out;
 }
 

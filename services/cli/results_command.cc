@@ -6,21 +6,20 @@
 //   {"id", "text", "tokens", "offsets", "received_large", "received_small",
 //    "contrast", "qa_items": [{"subject", "field", "answer"}]}   (NaN -> null)
 // Shards still being scored are waited for. The file appears atomically.
-#include <unistd.h>
-
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "cluedrop/v1/train_service.grpc.pb.h"
 #include "coordinator/crc32c.h"
+#include "coordinator/record_codec.h"
 #include "services/cli/cli.h"
 #include "services/cli/job_client.h"
 #include "services/common/channel.h"
 #include "services/common/flags.h"
+#include "services/common/status_adapter.h"
+#include "workers/model/checkpoint/atomic_file.h"
 
 namespace cluedrop::cli {
 namespace {
@@ -57,17 +56,9 @@ std::string JsonLine(const v1::ScoredDocument& d) {
 // CRC-32C of a shard's stored payload (docs/shard-format.md): each document
 // as a u32 little-endian length and its serialized bytes.
 uint32_t PayloadCrc(const std::vector<v1::ScoredDocument>& docs) {
-  uint32_t crc = 0;
-  for (const v1::ScoredDocument& d : docs) {
-    const std::string bytes = d.SerializeAsString();
-    const uint32_t n = static_cast<uint32_t>(bytes.size());
-    const char length[4] = {static_cast<char>(n & 0xff), static_cast<char>((n >> 8) & 0xff),
-                            static_cast<char>((n >> 16) & 0xff),
-                            static_cast<char>((n >> 24) & 0xff)};
-    crc = coordinator::Crc32c(absl::string_view(length, 4), crc);
-    crc = coordinator::Crc32c(bytes, crc);
-  }
-  return crc;
+  std::string payload;
+  for (const v1::ScoredDocument& d : docs) coordinator::AppendRecord(d, &payload);
+  return coordinator::Crc32c(payload);
 }
 
 }  // namespace
@@ -138,25 +129,16 @@ int RunResults(const std::vector<std::string>& args) {
     }
   }
   *env.err << "\n";
-  const std::string temp = absl::StrCat(output, ".tmp-", getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    for (const auto& [index, docs] : shards) {
-      for (const v1::ScoredDocument& d : docs) out << JsonLine(d);
-    }
-    out.flush();
-    if (!out) {
-      std::remove(temp.c_str());
-      return ReportError(
-          env, "results", client,
-          absl::UnavailableError(absl::StrCat("--output ", output, ": cannot write")));
-    }
+  std::string text;
+  for (const auto& [index, docs] : shards) {
+    for (const v1::ScoredDocument& d : docs) text += JsonLine(d);
   }
-  if (std::rename(temp.c_str(), output.c_str()) != 0) {
-    std::remove(temp.c_str());
-    return ReportError(
-        env, "results", client,
-        absl::UnavailableError(absl::StrCat("--output ", output, ": cannot rename")));
+  StatusOr<std::unique_ptr<model::AtomicFileWriter>> file = model::AtomicFileWriter::Create(output);
+  Status written = file.ok() ? (*file)->Append(text) : file.status();
+  if (written.ok()) written = (*file)->Commit();
+  if (!written.ok()) {
+    return ReportError(env, "results", client,
+                       Annotate(ToAbslStatus(written), absl::StrCat("--output ", output)));
   }
   *env.out << output << ": " << documents << " documents from " << shards.size() << " shards\n";
   return 0;

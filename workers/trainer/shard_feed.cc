@@ -1,31 +1,23 @@
 #include "workers/trainer/shard_feed.h"
 
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <random>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
 #include "services/common/status_adapter.h"
+#include "workers/model/checkpoint/atomic_file.h"
 
 namespace cluedrop::trainer {
 namespace {
 
-// The cache uses the job id as its ShardStore job directory.
+// The manifest, replaced atomically (temp file, fsync, rename).
 absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return absl::UnavailableError(absl::StrCat(temp, ": cannot write"));
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat(path, ": cannot rename"));
-  }
-  return absl::OkStatus();
+  StatusOr<std::unique_ptr<model::AtomicFileWriter>> file = model::AtomicFileWriter::Create(path);
+  if (!file.ok()) return ToAbslStatus(file.status());
+  if (Status s = (*file)->Append(text); !s.ok()) return ToAbslStatus(s);
+  return ToAbslStatus((*file)->Commit());
 }
 
 }  // namespace
