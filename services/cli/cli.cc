@@ -8,23 +8,6 @@
 namespace cluedrop::cli {
 namespace {
 
-Command NotBuilt(std::string name, std::string summary, std::string issue) {
-  Command command{std::move(name), std::move(summary), std::move(issue), nullptr};
-  command.run = [command](const std::vector<std::string>& args) {
-    for (const std::string& arg : args) {
-      if (arg == "--help" || arg == "-h") {
-        std::cout << "cluedrop " << command.name << ": " << command.summary << "\n\n"
-                  << "Status: NOT BUILT YET (" << command.not_built << ").\n";
-        return kExitOk;
-      }
-    }
-    std::cerr << "cluedrop " << command.name << ": not built yet (" << command.not_built << ")"
-              << std::endl;
-    return kExitNotBuilt;
-  };
-  return command;
-}
-
 void PrintUsage(std::ostream& out) {
   out << "cluedrop " << BuildVersion() << ": clue-guided token dropout training as a service.\n\n"
       << "Usage: cluedrop <command> [flags]    (cluedrop <command> --help for its flags)\n\n"
@@ -72,7 +55,7 @@ std::vector<Command> AllCommands() {
       {"eval", "QA exact match / F1 of a model on tagged biographies", "", RunEval},
       {"tokenize", "tokenize text with a tokenizer.json", "", RunTokenize},
       {"generate", "greedy generation with a Hugging Face checkpoint", "", RunGenerate},
-      NotBuilt("demo", "run the embedded demo experiment end to end", "Demo issue"),
+      {"demo", "run the embedded demo experiment end to end (--quick, --full)", "", RunDemo},
       {"health", "check a daemon's grpc.health.v1 status", "", RunHealth},
       {"info", "print a daemon's DaemonInfo (component, version, capabilities)", "", RunInfo},
       {"devices", "list the GPUs this machine's CUDA runtime sees", "", RunDevices},

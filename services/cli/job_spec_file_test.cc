@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "coordinator/job_spec_validator.h"
 #include "services/cli/enum_names.h"
 
 namespace cluedrop::cli {
@@ -325,6 +326,39 @@ TEST(JobSpecFileTest, ExamplesParse) {
   EXPECT_TRUE(train->has_target_model());
   EXPECT_THAT(train->evaluation().prompt_table(), HasSubstr("/examples/paper-data/prompts.csv"));
   EXPECT_NE(train->output_dir(), "");
+}
+
+// The paper's GPU set-ups: parsed, accepted by the coordinator's validator
+// (every field), and holding the paper's configuration.
+TEST(JobSpecFileTest, PaperExamplesValidate) {
+  const std::string examples = std::string(CLUEDROP_SOURCE_DIR) + "/examples/";
+  for (const char* file : {"paper-llama3-70b-8b.yaml", "paper-gemma2-9b-2b.yaml"}) {
+    SCOPED_TRACE(file);
+    absl::StatusOr<v1::JobSpec> spec = ParseJobSpecFile(examples + file);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_TRUE(coordinator::ValidateJobSpec(*spec).ok()) << coordinator::ValidateJobSpec(*spec);
+    EXPECT_EQ(spec->target_model().lora().rank(), 16u);
+    EXPECT_EQ(spec->target_model().lora().target_modules_size(), 7);
+    EXPECT_EQ(spec->augmentation().mode(), v1::AUGMENTATION_MODE_CONTRAST);
+    EXPECT_FLOAT_EQ(spec->augmentation().alpha(), 0.7f);
+    EXPECT_FLOAT_EQ(spec->augmentation().beta(), 0.05f);
+    EXPECT_EQ(spec->augmentation().copies(), 10u);
+    EXPECT_EQ(spec->augmentation().resample(), v1::RESAMPLE_FIXED);
+    EXPECT_EQ(spec->augmentation().form(), v1::DROP_FORM_BLANK);
+    EXPECT_EQ(spec->evaluation().shots(), 5u);
+    EXPECT_EQ(spec->evaluation().max_new_tokens(), 10u);
+    EXPECT_EQ(spec->training().epochs(), 20u);
+    EXPECT_FLOAT_EQ(spec->training().learning_rate(), 5e-4f);
+    EXPECT_EQ(spec->training().precision(), v1::PRECISION_BF16);
+    EXPECT_TRUE(std::filesystem::exists(spec->corpus().paths(0)));
+    EXPECT_TRUE(std::filesystem::exists(spec->evaluation().prompt_table()));
+    EXPECT_TRUE(std::filesystem::exists(spec->evaluation().fewshot_pool()));
+    // A broken copy is refused with the field named.
+    v1::JobSpec broken = *spec;
+    broken.mutable_augmentation()->set_alpha(1.5f);
+    EXPECT_THAT(std::string(coordinator::ValidateJobSpec(broken).message()),
+                HasSubstr("augmentation.alpha"));
+  }
 }
 
 TEST(EnumNamesTest, FullShortAndAnyCase) {

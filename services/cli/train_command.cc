@@ -1,6 +1,10 @@
 // `cluedrop train JOB.yaml --local --scores FILE.jsonl [--ranks N]`: runs a
 // job's training in this process on already scored documents (the JSONL of
-// `cluedrop score` / `cluedrop results`). The spec maps onto the runner
+// `cluedrop score` / `cluedrop results`). Without --scores, a job whose
+// augmentation.mode is none (plain language-model training, which needs no
+// scores: `cluedrop demo` pretrains its reference models this way) trains on
+// the spec's corpus, read like the coordinator reads it (LoadCorpus) and
+// encoded with the target tokenizer. The spec maps onto the runner
 // with TrainRunOptionsFromSpec; with --ranks N, N threads each join a Gloo
 // group over a local TCPStore and train their round-robin share of shards.
 // Checkpoints go to <output_dir>/checkpoints, so rerunning an interrupted
@@ -13,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "coordinator/corpus_loader.h"
 #include "services/cli/cli.h"
 #include "services/cli/job_spec_file.h"
 #include "services/common/flags.h"
@@ -20,6 +25,7 @@
 #include "workers/trainer/qa_prompt_table.h"
 #include "workers/trainer/qa_prompts.h"
 #include "workers/trainer/scored_jsonl.h"
+#include "workers/trainer/tokenizer_text_encoder.h"
 #include "workers/trainer/train_runner.h"
 #include "workers/trainer/train_spec.h"
 
@@ -57,6 +63,30 @@ void PrintEvaluation(const trainer::QaEvalResult& result) {
   std::fflush(stdout);
 }
 
+// The spec's corpus as documents without scores (mode none), encoded with
+// the target tokenizer exactly as the augmenter encodes originals.
+StatusOr<std::vector<ScoredDocument>> UnscoredCorpus(const v1::JobSpec& spec,
+                                                     const trainer::TrainRunOptions& options) {
+  absl::StatusOr<std::vector<v1::Document>> corpus = coordinator::LoadCorpus(spec.corpus());
+  if (!corpus.ok()) return InvalidArgumentError(std::string(corpus.status().message()));
+  const std::string& tokenizer =
+      options.tokenizer_dir.empty() ? options.model_dir : options.tokenizer_dir;
+  CLUEDROP_ASSIGN_OR_RETURN(std::unique_ptr<TokenizerTextEncoder> encoder,
+                            TokenizerTextEncoder::FromPath(tokenizer));
+  std::vector<ScoredDocument> documents;
+  documents.reserve(corpus->size());
+  for (const v1::Document& d : *corpus) {
+    CLUEDROP_ASSIGN_OR_RETURN(EncodedText encoded, encoder->Encode(d.text()));
+    ScoredDocument& doc = documents.emplace_back();
+    doc.id = d.id();
+    doc.text = d.text();
+    doc.tokens = std::move(encoded.ids);
+    doc.offsets = std::move(encoded.offsets);
+    doc.special = std::move(encoded.special);
+  }
+  return documents;
+}
+
 }  // namespace
 
 int RunTrain(const std::vector<std::string>& args) {
@@ -65,11 +95,14 @@ int RunTrain(const std::vector<std::string>& args) {
   int32_t ranks = 1;
   uint32_t shard_size = 1;
   FlagSet flags("cluedrop train",
-                "cluedrop train JOB.yaml --local --scores FILE.jsonl [--ranks N]: trains the job's "
-                "target model in this process on scored documents; reruns resume from "
+                "cluedrop train JOB.yaml --local [--scores FILE.jsonl] [--ranks N]: trains the "
+                "job's target model in this process on scored documents (without --scores: on "
+                "the spec's corpus, augmentation.mode none only); reruns resume from "
                 "<output_dir>/checkpoints.");
   flags.Add("local", &local, "train in this process (required: cluster training is submitted)");
-  flags.Add("scores", &scores, "scored documents (.jsonl of `cluedrop score` / `results`)");
+  flags.Add("scores", &scores,
+            "scored documents (.jsonl of `cluedrop score` / `results`); omit to train on the "
+            "spec's corpus (augmentation.mode none)");
   flags.Add("ranks", &ranks, "data-parallel ranks (threads over Gloo)");
   flags.Add("shard_size", &shard_size, "documents per shard dealt round-robin to the ranks");
   flags.Add("output_dir", &output_dir, "overrides the spec's output_dir");
@@ -83,7 +116,6 @@ int RunTrain(const std::vector<std::string>& args) {
   if (positional->size() != 1) return Fail("expected one JOB.yaml argument", kExitUsage);
   if (!local)
     return Fail("only --local is supported (submit the job for cluster training)", kExitUsage);
-  if (scores.empty()) return Fail("--scores is required", kExitUsage);
   if (ranks < 1) return Fail("--ranks must be >= 1", kExitUsage);
 
   const std::string& spec_path = positional->front();
@@ -96,12 +128,24 @@ int RunTrain(const std::vector<std::string>& args) {
   if (!options.ok()) return Fail(std::string(options.status().message()), kExitUsage);
   options->device = device;
 
-  StatusOr<std::string> content = ReadAll(scores);
-  if (!content.ok()) return Fail(content.status().ToString());
-  StatusOr<std::vector<ScoredRecord>> records = ParseScoredJsonl(*content, scores);
-  if (!records.ok()) return Fail(records.status().ToString(), kExitUsage);
   std::vector<ScoredDocument> documents;
-  for (ScoredRecord& r : *records) documents.push_back(std::move(r.document));
+  if (scores.empty()) {
+    if (options->augmentation.mode != AugmentMode::kNone) {
+      return Fail("--scores is required: augmentation.mode " +
+                      std::string(AugmentModeName(options->augmentation.mode)) +
+                      " ranks tokens by their scores (only mode none trains on the raw corpus)",
+                  kExitUsage);
+    }
+    StatusOr<std::vector<ScoredDocument>> unscored = UnscoredCorpus(*spec, *options);
+    if (!unscored.ok()) return Fail(unscored.status().ToString(), kExitUsage);
+    documents = std::move(*unscored);
+  } else {
+    StatusOr<std::string> content = ReadAll(scores);
+    if (!content.ok()) return Fail(content.status().ToString());
+    StatusOr<std::vector<ScoredRecord>> records = ParseScoredJsonl(*content, scores);
+    if (!records.ok()) return Fail(records.status().ToString(), kExitUsage);
+    for (ScoredRecord& r : *records) documents.push_back(std::move(r.document));
+  }
 
   StatusOr<std::vector<trainer::QaQuestion>> questions =
       trainer::EvaluationQuestionsFromSpec(*spec, options->eval);

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -27,6 +29,37 @@ namespace cluedrop::trainer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// <output_dir>/train_log.jsonl (rank 0): one JSON object per optimizer step,
+// appended and flushed as the step ends. A resumed run appends the steps
+// after its checkpoint again: readers keep the last line of each step.
+class TrainLog {
+ public:
+  static StatusOr<std::unique_ptr<TrainLog>> Open(const std::string& output_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(output_dir, ec);
+    const std::string path = output_dir + "/train_log.jsonl";
+    std::FILE* f = std::fopen(path.c_str(), "a");
+    if (f == nullptr) return InternalError(path + ": cannot open for appending");
+    return std::unique_ptr<TrainLog>(new TrainLog(f));
+  }
+  ~TrainLog() { std::fclose(file_); }
+  void Append(const TrainProgress& p) {
+    std::fprintf(file_,
+                 "{\"step\": %lld, \"total_steps\": %lld, \"epoch\": %lld, \"loss\": %.9g, "
+                 "\"learning_rate\": %.9g, \"grad_norm\": %.9g, \"tokens\": %lld, "
+                 "\"tokens_per_second\": %.6g, \"step_seconds\": %.6g, \"dropout_rate\": %.6g}\n",
+                 static_cast<long long>(p.step), static_cast<long long>(p.total_steps),
+                 static_cast<long long>(p.epoch), p.loss, p.learning_rate, p.grad_norm,
+                 static_cast<long long>(p.tokens), p.tokens_per_second, p.step_seconds,
+                 p.dropout_rate);
+    std::fflush(file_);
+  }
+
+ private:
+  explicit TrainLog(std::FILE* file) : file_(file) {}
+  std::FILE* file_;
+};
 
 // Samples Augmenter::SamplesForEpoch yields per document.
 int64_t SamplesPerDocument(const AugmentationOptions& a) {
@@ -389,6 +422,10 @@ StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource
   int64_t parameters = 0;
   for (const torch::Tensor& p : model->parameters()) parameters += p.numel();
   const double peak_flops = o.peak_flops > 0 ? o.peak_flops : DevicePeakFlops(device);
+  std::unique_ptr<TrainLog> train_log;
+  if (rendezvous.rank == 0 && !o.output_dir.empty()) {
+    CLUEDROP_ASSIGN_OR_RETURN(train_log, TrainLog::Open(o.output_dir));
+  }
   auto last = Clock::now();
   for (int64_t epoch = cursor.epoch; epoch < o.epochs; ++epoch) {
     EpochStream stream(source, augmenter, static_cast<uint32_t>(epoch));
@@ -454,6 +491,7 @@ StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource
         progress.checkpoint_seconds =
             std::chrono::duration<double>(Clock::now() - checkpoint_start).count();
       }
+      if (train_log != nullptr) train_log->Append(progress);
       if (callbacks.on_step) callbacks.on_step(progress);
       last = Clock::now();
     }

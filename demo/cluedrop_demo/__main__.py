@@ -1,0 +1,161 @@
+"""`cluedrop demo`: the paper's experiment end to end on this machine.
+
+  cluedrop demo [--quick | --full] [--data DIR] [--out DIR]
+
+Stages: data (generated bioS-style biographies, or the paper's files with
+--data), the tokenizer and the two reference models (pretrained from
+scratch, cached by configuration hash), a local cluster (coordinator,
+scorer, two trainer ranks), one job per (seed, mode), then report.md,
+loss_curves.png, em_by_field.png, clues.html and results.json in --out.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import time
+
+from . import clues, config as configs, data, experiment, plots, progress, reference, report
+from .cluster import LocalCluster
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="cluedrop demo", description=__doc__.split("\n\n")[0])
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true",
+                      help="smoke version: tiny models, every mode, one seed (about a minute)")
+    size.add_argument("--full", action="store_true", help="all six modes with 3 seeds")
+    p.add_argument("--data", help="directory with the paper's biography_synthetic.csv, "
+                                  "prompts.csv and biography_real.csv (default: generated)")
+    p.add_argument("--out", default="cluedrop-demo", help="output directory (default %(default)s)")
+    p.add_argument("--work", help="work directory for the cluster (default: a temp dir, removed)")
+    p.add_argument("--cache", help="reference model cache (default $CLUEDROP_CACHE/demo)")
+    p.add_argument("--rebuild_references", action="store_true",
+                   help="pretrain the reference models even when cached")
+    p.add_argument("--seeds", type=int, help="number of seeds (overrides the preset)")
+    p.add_argument("--modes", help="comma-separated modes (overrides the preset)")
+    p.add_argument("--bin", required=True, help="directory of the cluedrop binaries")
+    return p.parse_args(argv)
+
+
+def safetensors_parameters(model_dir):
+    total = 0
+    for name in os.listdir(model_dir):
+        if name.endswith(".safetensors"):
+            with open(os.path.join(model_dir, name), "rb") as f:
+                (size,) = struct.unpack("<Q", f.read(8))
+                header = json.loads(f.read(size))
+            for key, entry in header.items():
+                if key != "__metadata__":
+                    count = 1
+                    for d in entry["shape"]:
+                        count *= d
+                    total += count
+    return total
+
+
+def choose_config(args):
+    config = configs.PRESETS["quick" if args.quick else "full" if args.full else "default"]
+    if args.seeds:
+        if args.seeds < 1:
+            raise SystemExit("cluedrop demo: --seeds must be >= 1")
+        config = dataclasses.replace(config, seeds=tuple(range(1, args.seeds + 1)))
+    if args.modes:
+        modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+        bad = [m for m in modes if m not in configs.MODES_ALL]
+        if bad or not modes:
+            raise SystemExit(f"cluedrop demo: --modes: unknown mode(s) {', '.join(bad)}; "
+                             f"choose from {', '.join(configs.MODES_ALL)}")
+        config = dataclasses.replace(config, modes=modes)
+    return config
+
+
+def write_clues(cluster, runs, refs, config, out_dir, work):
+    run = next((r for r in runs if r["mode"] == "contrast"), runs[0])
+    scored = os.path.join(work, "scores.jsonl")
+    augmented = os.path.join(work, "augmented.jsonl")
+    cluster.cli("results", run["job_id"], "--output", scored)
+    cluster.cli("augment", "--scores", scored, "--tokenizer", refs[0], "--output", augmented,
+                "--mode", "contrast", "--copies", "1", f"--alpha={config.alpha}",
+                f"--beta={config.beta}", f"--seed={run['seed']}")
+    shutil.copy(scored, os.path.join(out_dir, "scores.jsonl"))
+    clues.write(os.path.join(out_dir, "clues.html"), scored, augmented,
+                title=f"cluedrop demo ({config.preset})")
+
+
+def main(argv):
+    args = parse_args(argv)
+    config = choose_config(args)
+    started = time.time()
+    cli = os.path.join(args.bin, "cluedrop")
+    out_dir = os.path.abspath(args.out)
+    os.makedirs(out_dir, exist_ok=True)
+    cache = args.cache or os.path.join(
+        os.environ.get("CLUEDROP_CACHE") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "cluedrop"),
+        "demo")
+    work = args.work or tempfile.mkdtemp(prefix="cluedrop-demo-")
+    progress.banner(f"cluedrop demo ({config.preset}): modes {', '.join(config.modes)}; "
+                    f"seeds {', '.join(map(str, config.seeds))}; output {out_dir}")
+
+    progress.banner("data")
+    data_dir = os.path.join(out_dir, "data")
+    if args.data:
+        dataset = data.from_paper_dir(os.path.abspath(args.data), data_dir, config)
+        data_note = f"the paper's files from `{args.data}`"
+    else:
+        dataset = data.generate(data_dir, config)
+        data_note = "generated bioS-style biographies (one per evaluated person)"
+    progress.info(f"{dataset.eval_count} evaluated people in {dataset.eval_bios}; "
+                  f"{config.reference_people} reference people; few-shot pool "
+                  f"{dataset.fewshot}")
+
+    progress.banner("reference models")
+    pretrain_start = time.time()
+    tokenizer_dir, large_dir, small_dir, cached = reference.prepare(
+        cli, cache, dataset, config, rebuild=args.rebuild_references)
+    refs = (tokenizer_dir, large_dir, small_dir)
+    if cached:
+        pretrain_note = "taken from the cache (pretrained by an earlier run)"
+    else:
+        pretrain_note = (f"pretrained in this run in "
+                         f"{progress.format_seconds(time.time() - pretrain_start)}")
+    with open(os.path.join(tokenizer_dir, "tokenizer.json")) as f:
+        vocab = len(json.load(f)["model"]["vocab"])
+
+    progress.banner("cluster")
+    cluster = LocalCluster(args.bin, os.path.join(work, "cluster"), config.world_size)
+    try:
+        address = cluster.start()
+        progress.info(f"coordinator {address}, scorer-0, trainer-0..{config.world_size - 1} "
+                      f"(logs in {cluster.work})")
+        runs = experiment.run_grid(cluster, config, dataset, refs, out_dir)
+        progress.banner("report")
+        write_clues(cluster, runs, refs, config, out_dir, work)
+    finally:
+        cluster.stop()
+    plots.loss_curves(runs, config.modes, os.path.join(out_dir, "loss_curves.png"))
+    fields = [f for f in report.fields_of(runs)]
+    plots.em_by_field(runs, config.modes, fields, os.path.join(out_dir, "em_by_field.png"))
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump({"config": dataclasses.asdict(config), "runs": runs}, f, indent=1)
+    setup = {"data": data_note, "eval_people": dataset.eval_count, "vocab": vocab,
+             "tokenizer": tokenizer_dir, "large_params": safetensors_parameters(large_dir),
+             "small_params": safetensors_parameters(small_dir), "pretrain_note": pretrain_note,
+             "wall": progress.format_seconds(time.time() - started)}
+    found = report.write(os.path.join(out_dir, "report.md"), runs, config, setup)
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    for _, _, _, sentence in found:
+        progress.info(sentence)
+    progress.banner(f"done in {progress.format_seconds(time.time() - started)}: "
+                    f"{os.path.join(out_dir, 'report.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,128 @@
+"""The demo's data files, in the paper's CSV format.
+
+Generated (default): bioS-style people split into the evaluated people (one
+biography each, fixed sentence order, as the paper's biography_synthetic.csv),
+a disjoint reference population (several permuted biographies each, plus
+their question-answer pairs) that only the reference models see, and a
+few-shot pool of reference people (as the paper's biography_real.csv).
+
+With --data DIR (the paper's own files): DIR/biography_synthetic.csv are
+the evaluated people, DIR/prompts.csv the prompt table and
+DIR/biography_real.csv the few-shot pool; the reference population is still
+generated (names disjoint from DIR's people) and its QA pairs use DIR's
+prompt table for the fields the generator knows.
+"""
+
+import csv
+import dataclasses
+import hashlib
+import os
+import random
+import re
+
+from . import bios
+
+TAG = re.compile(r"</?[a-z0-9_]+>")
+NAME_TAG = re.compile(r"<name>(.*?)</name>")
+
+
+@dataclasses.dataclass
+class DataSet:
+    directory: str
+    eval_bios: str       # tagged CSV: the job's corpus and its QA items
+    prompts: str         # field,prompt
+    fewshot: str         # tagged CSV: the few-shot pool
+    reference_bios: str  # tagged CSV: reference population
+    reference_qa: str    # CSV: their question-answer pairs
+    key: str             # content hash of every file (the tokenizer's input)
+    eval_count: int
+
+    def texts(self):
+        """Every text of every file, tags stripped (the tokenizer's corpus)."""
+        out = []
+        for path in (self.eval_bios, self.fewshot, self.reference_bios, self.reference_qa):
+            out.extend(TAG.sub("", t) for t in read_texts(path))
+        for prompt in read_prompts(self.prompts).values():
+            out.append(prompt)
+        return out
+
+
+def read_texts(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return [row["text"] for row in csv.DictReader(f)]
+
+
+def read_prompts(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return {row["field"]: row["prompt"] for row in csv.DictReader(f)}
+
+
+def _hash_files(paths):
+    h = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as f:
+            h.update(f.read())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def _reference_files(directory, config, exclude, prompts):
+    people = bios.generate_people(config.reference_people, config.data_seed + 1000,
+                                  exclude=exclude)
+    rng = random.Random(config.data_seed + 2000)
+    texts = [bios.render_bio(p, rng, permute=True)
+             for p in people for _ in range(config.reference_bios_per_person)]
+    rng.shuffle(texts)
+    reference_bios = os.path.join(directory, "reference_bios.csv")
+    bios.write_texts_csv(reference_bios, texts)
+    qa = []
+    fields = [f for f in bios.FIELDS if f in prompts]
+    for p in people:
+        rng.shuffle(fields)
+        qa.append("\n\n".join(f"{prompts[f].format(name=p.name)} {p.fact(f)}" for f in fields))
+    reference_qa = os.path.join(directory, "reference_qa.csv")
+    bios.write_texts_csv(reference_qa, qa)
+    fewshot_rng = random.Random(config.data_seed + 3000)
+    return people, reference_bios, reference_qa, fewshot_rng
+
+
+def generate(directory, config):
+    os.makedirs(directory, exist_ok=True)
+    evaluated = bios.generate_people(config.eval_people, config.data_seed)
+    rng = random.Random(config.data_seed + 1)
+    eval_bios = os.path.join(directory, "eval_bios.csv")
+    bios.write_texts_csv(eval_bios, [bios.render_bio(p, rng) for p in evaluated])
+    prompts = os.path.join(directory, "prompts.csv")
+    bios.write_prompts_csv(prompts)
+    people, reference_bios, reference_qa, fewshot_rng = _reference_files(
+        directory, config, {p.name for p in evaluated}, bios.PROMPTS)
+    fewshot = os.path.join(directory, "fewshot.csv")
+    bios.write_texts_csv(fewshot, [bios.render_bio(p, fewshot_rng)
+                                   for p in people[:config.fewshot_people]])
+    files = [eval_bios, prompts, fewshot, reference_bios, reference_qa]
+    return DataSet(directory, eval_bios, prompts, fewshot, reference_bios, reference_qa,
+                   _hash_files(files), len(evaluated))
+
+
+def from_paper_dir(source, directory, config):
+    """The paper's files from `source` (copied into `directory`)."""
+    names = {"eval_bios": "biography_synthetic.csv", "prompts": "prompts.csv",
+             "fewshot": "biography_real.csv"}
+    missing = [n for n in names.values() if not os.path.isfile(os.path.join(source, n))]
+    if missing:
+        raise SystemExit(f"cluedrop demo: --data {source}: missing {', '.join(missing)} "
+                         f"(expects the paper's biography_synthetic.csv, prompts.csv, "
+                         f"biography_real.csv)")
+    os.makedirs(directory, exist_ok=True)
+    paths = {}
+    for key, name in names.items():
+        paths[key] = os.path.join(directory, name)
+        with open(os.path.join(source, name), "rb") as src, open(paths[key], "wb") as dst:
+            dst.write(src.read())
+    eval_texts = read_texts(paths["eval_bios"])
+    exclude = {m for t in eval_texts + read_texts(paths["fewshot"]) for m in NAME_TAG.findall(t)}
+    _, reference_bios, reference_qa, _ = _reference_files(
+        directory, config, exclude, read_prompts(paths["prompts"]))
+    files = [paths["eval_bios"], paths["prompts"], paths["fewshot"], reference_bios, reference_qa]
+    return DataSet(directory, paths["eval_bios"], paths["prompts"], paths["fewshot"],
+                   reference_bios, reference_qa, _hash_files(files), len(eval_texts))

@@ -1,0 +1,101 @@
+"""The experiment grid: one cluster job per (seed, mode), each scoring the
+evaluated people's biographies with the two reference models, training the
+small reference model on them under the mode's token dropout (two Gloo
+ranks), and evaluating QA exact match / F1 per field."""
+
+import json
+import os
+import shutil
+import time
+
+from . import progress
+
+
+def job_spec(config, dataset, refs, mode, seed, output_dir):
+    tokenizer_dir, large_dir, small_dir = refs
+    global_batch = config.batch_size
+    per_doc = 1 if mode == "none" else config.copies + 1
+    steps = config.epochs * -(-dataset.eval_count * per_doc // global_batch)
+    return {
+        "name": f"demo-{mode}-seed{seed}",
+        "labels": {"demo": config.preset, "mode": mode, "seed": str(seed)},
+        "corpus": {"paths": [dataset.eval_bios], "format": "csv", "field_tags": True,
+                   "shard_size_docs": 10},
+        "reference_models": {"large": {"checkpoint_dir": large_dir, "dtype": "float32"},
+                             "small": {"checkpoint_dir": small_dir, "dtype": "float32"}},
+        "target_model": {"checkpoint_dir": small_dir, "dtype": "float32"},
+        "augmentation": {"mode": mode, "alpha": config.alpha, "beta": config.beta,
+                         "copies": config.copies, "keep_original": True, "form": "blank",
+                         "resample": "fixed", "seed": seed},
+        "training": {"epochs": config.epochs, "batch_size": global_batch // config.world_size,
+                     "learning_rate": config.learning_rate, "schedule": "linear",
+                     "warmup_steps": max(1, steps // 10), "grad_clip": 1.0,
+                     "world_size": config.world_size, "max_seq_len": config.max_seq_len,
+                     "precision": "fp32", "seed": seed},
+        "evaluation": {"prompt_table": dataset.prompts, "fewshot_pool": dataset.fewshot,
+                       "shots": config.shots, "max_new_tokens": config.max_new_tokens},
+        "output_dir": output_dir,
+    }
+
+
+def field_scores(job):
+    evaluations = job.get("evaluations") or []
+    if not evaluations:
+        return {}
+    return {f["field"]: {"em": f.get("exact_match", 0.0), "f1": f.get("f1", 0.0),
+                         "questions": f.get("questions", 0)}
+            for f in evaluations[-1].get("fields", [])}
+
+
+def read_train_log(path):
+    """{step: entry}, the last line of each step (a resumed run repeats some)."""
+    steps = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                entry = json.loads(line)
+                steps[entry["step"]] = entry
+    return [steps[k] for k in sorted(steps)]
+
+
+def run_grid(cluster, config, dataset, refs, out_dir):
+    runs = []
+    grid = [(seed, mode) for seed in config.seeds for mode in config.modes]
+    started = time.time()
+    for index, (seed, mode) in enumerate(grid):
+        name = f"{mode}-seed{seed}"
+        run_dir = os.path.join(out_dir, "runs", name)
+        os.makedirs(run_dir, exist_ok=True)
+        spec_path = os.path.join(run_dir, "job.json")
+        with open(spec_path, "w") as f:
+            json.dump(job_spec(config, dataset, refs, mode, seed, run_dir), f, indent=1)
+        eta = ""
+        if index:
+            per_run = (time.time() - started) / index
+            eta = f"; grid ETA {progress.format_seconds(per_run * (len(grid) - index))}"
+        job_id = cluster.submit(spec_path)
+        progress.banner(f"run {index + 1}/{len(grid)}: mode {mode}, seed {seed} ({job_id}{eta})")
+        run_start = time.time()
+        rc = cluster.watch(job_id, os.path.join(run_dir, "watch.log"))
+        job = cluster.status(job_id)
+        if rc != 0 or job.get("state") != "JOB_STATE_SUCCEEDED":
+            raise SystemExit(f"cluedrop demo: job {job_id} ({name}) ended "
+                             f"{job.get('state')}: {job.get('reason', '')}\n"
+                             f"trainer-0 log tail:\n{cluster.tail('trainer-0')}")
+        scores = field_scores(job)
+        if "overall" not in scores:
+            raise SystemExit(f"cluedrop demo: job {job_id} reported no evaluation: {job}")
+        # The exported model stays; the per-epoch resume checkpoints (with
+        # optimizer state) are only needed while the job runs.
+        shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
+        log = read_train_log(os.path.join(run_dir, "train_log.jsonl"))
+        run = {"mode": mode, "seed": seed, "job_id": job_id, "fields": scores,
+               "steps": int(job["progress"].get("training_step", 0)),
+               "final_loss": job["progress"].get("loss"), "model_dir": job.get("model_dir"),
+               "seconds": round(time.time() - run_start, 1), "train_log": log}
+        runs.append(run)
+        overall = scores["overall"]
+        progress.info(f"{name}: {run['steps']} steps, final loss {run['final_loss']:.3f}, "
+                      f"EM {100 * overall['em']:.1f}%, F1 {100 * overall['f1']:.1f}% "
+                      f"({progress.format_seconds(run['seconds'])})")
+    return runs

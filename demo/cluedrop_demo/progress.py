@@ -1,0 +1,54 @@
+"""Terminal progress for the demo: stage banners and one status line that
+is redrawn in place on a terminal (plain lines at most every 5 s
+otherwise), with an ETA from the measured rate."""
+
+import sys
+import time
+
+
+def banner(text):
+    sys.stderr.write(f"\n== {text}\n")
+    sys.stderr.flush()
+
+
+def info(text):
+    sys.stderr.write(f"   {text}\n")
+    sys.stderr.flush()
+
+
+def format_seconds(seconds):
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+class StatusLine:
+    def __init__(self, label):
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.start = time.time()
+        self.last_plain = 0.0
+        self.width = 0
+
+    def update(self, done, total, detail=""):
+        elapsed = time.time() - self.start
+        eta = ""
+        if total and done:
+            eta = f"  ETA {format_seconds(elapsed / done * (total - done))}"
+        text = f"   {self.label}: {done}/{total}{('  ' + detail) if detail else ''}{eta}"
+        if self.tty:
+            sys.stderr.write("\r" + text.ljust(self.width))
+            self.width = len(text)
+        elif time.time() - self.last_plain >= 5 or done == total:
+            sys.stderr.write(text + "\n")
+            self.last_plain = time.time()
+        sys.stderr.flush()
+
+    def finish(self, text):
+        if self.tty:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+        sys.stderr.write(f"   {self.label}: {text} ({format_seconds(time.time() - self.start)})\n")
+        sys.stderr.flush()

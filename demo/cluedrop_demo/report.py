@@ -1,0 +1,157 @@
+"""report.md: the setup, mean and 95% CI of QA exact match and F1 per mode
+and field, plain statements of how contrast compares with random and none
+(paired by seed; only what the intervals support), the training figures
+and a per-run table."""
+
+import os
+import platform
+
+from . import stats
+
+PREFERRED_FIELDS = ("date", "city", "university", "major", "company", "company_city")
+
+
+def fields_of(runs):
+    present = set()
+    for r in runs:
+        present.update(r["fields"])
+    fields = [f for f in PREFERRED_FIELDS if f in present]
+    fields += sorted(present - set(fields) - {"overall"})
+    return fields + ["overall"]
+
+
+def _cell(values):
+    mean, half = stats.mean_ci(values)
+    return f"{mean:.1f}" if half is None else f"{mean:.1f} ± {half:.1f}"
+
+
+def _metric_table(runs, modes, fields, metric):
+    lines = ["| mode | " + " | ".join(fields) + " |", "|---" * (len(fields) + 1) + "|"]
+    for mode in modes:
+        cells = []
+        for field in fields:
+            values = [100 * r["fields"][field][metric] for r in runs
+                      if r["mode"] == mode and field in r["fields"]]
+            cells.append(_cell(values) if values else "n/a")
+        lines.append(f"| {mode} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def per_seed(runs, mode, seeds, field="overall", metric="em"):
+    by_seed = {r["seed"]: 100 * r["fields"][field][metric] for r in runs if r["mode"] == mode}
+    return [by_seed[s] for s in seeds]
+
+
+def conclusions(runs, modes, seeds):
+    """[(verdict, sentence)] for contrast against random and none."""
+    out = []
+    if "contrast" not in modes:
+        return out
+    for baseline in ("random", "none", "large", "small", "position"):
+        if baseline not in modes:
+            continue
+        for metric, name in (("em", "exact match"), ("f1", "F1")):
+            verdict, sentence = stats.compare(
+                per_seed(runs, "contrast", seeds, metric=metric),
+                per_seed(runs, baseline, seeds, metric=metric),
+                "contrast", baseline, unit=f"points of overall {name}")
+            out.append((baseline, metric, verdict, sentence))
+    return out
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def write(path, runs, config, setup):
+    modes = [m for m in config.modes if any(r["mode"] == m for r in runs)]
+    seeds = list(config.seeds)
+    fields = fields_of(runs)
+    n_questions = runs[0]["fields"]["overall"]["questions"]
+    lines = [
+        f"# cluedrop demo report ({config.preset})",
+        "",
+        "The paper's biography experiment (Gao et al., AAAI 2025) at small scale, run through "
+        "the real service: a coordinator, a scorer and two trainer ranks (Gloo) on 127.0.0.1.",
+        "",
+        "## Setup",
+        "",
+        f"- Data: {setup['data']}. {setup['eval_people']} evaluated people "
+        f"({n_questions} QA questions per run); the reference models were pretrained on "
+        f"{config.reference_people} other people ({config.reference_bios_per_person} permuted "
+        f"biographies each plus their question-answer pairs).",
+        f"- Tokenizer: built by the demo, {setup['vocab']} word-level tokens over byte-level "
+        f"pre-tokens (`{setup['tokenizer']}/tokenizer.json`).",
+        f"- Reference models (Llama architecture, pretrained from scratch by `cluedrop train`): "
+        f"large {setup['large_params'] / 1e6:.2f}M parameters ({config.large.layers} layers, "
+        f"hidden {config.large.hidden_size}), small {setup['small_params'] / 1e6:.2f}M "
+        f"({config.small.layers} layers, hidden {config.small.hidden_size}); "
+        f"{setup['pretrain_note']}.",
+        f"- Target: the small reference model, continually pretrained (full fine-tuning) on the "
+        f"evaluated people's biographies for {config.epochs} epochs, global batch "
+        f"{config.batch_size}, learning rate {config.learning_rate:g} (linear decay, 10% warm-up), "
+        f"{config.world_size} data-parallel ranks.",
+        f"- Augmentation: {config.copies} blank-form copies per biography plus the original "
+        f"(mode none: the original only), drawn once (resample fixed), alpha {config.alpha:g}, "
+        f"beta {config.beta:g}. Modes: {', '.join(modes)}; seeds: "
+        f"{', '.join(map(str, seeds))} (the seed keys the masks, the data order and nothing else).",
+        f"- Evaluation: the paper's QA prompts, {config.shots}-shot from the few-shot pool, greedy, "
+        f"{config.max_new_tokens} new tokens; SQuAD exact match and F1.",
+        f"- Machine: {os.cpu_count()} CPUs ({cpu_name()}); total wall time "
+        f"{setup['wall']}.",
+        "",
+        "## QA exact match, % (mean ± 95% CI half-width over seeds)",
+        "",
+        _metric_table(runs, modes, fields, "em"),
+        "",
+        "## QA F1, % (mean ± 95% CI half-width over seeds)",
+        "",
+        _metric_table(runs, modes, fields, "f1"),
+        "",
+        "## What this run shows",
+        "",
+    ]
+    found = conclusions(runs, modes, seeds)
+    if not found:
+        lines.append("- The grid did not include contrast, so there is nothing to compare.")
+    for _, _, _, sentence in found:
+        lines.append(f"- {sentence[0].upper()}{sentence[1:]}")
+    lines += [
+        "",
+        "These are tiny models on a CPU; the paper's effect (Llama-3-70B/8B) is not expected to "
+        "transfer in size. The statements above compare per-seed results paired by seed and "
+        "claim a difference only when its 95% interval excludes zero.",
+        "",
+        "## Training",
+        "",
+        "![training loss per mode](loss_curves.png)",
+        "",
+        "Losses of the dropout modes include the blanked copies, so they sit above mode none's; "
+        "compare the curves' shapes, not their levels.",
+        "",
+        "![exact match per mode and field](em_by_field.png)",
+        "",
+        "[clues.html](clues.html) shows sample biographies shaded by contrast score and the "
+        "tokens one augmented copy drops.",
+        "",
+        "## Runs",
+        "",
+        "| mode | seed | job | steps | final loss | EM % | F1 % | wall s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        o = r["fields"]["overall"]
+        lines.append(f"| {r['mode']} | {r['seed']} | {r['job_id']} | {r['steps']} | "
+                     f"{r['final_loss']:.4f} | {100 * o['em']:.1f} | {100 * o['f1']:.1f} | "
+                     f"{r['seconds']:.0f} |")
+    lines.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    return found

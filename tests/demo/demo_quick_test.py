@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""`cluedrop demo --quick` through the real binaries, checked from outside.
+
+1. Runs `cluedrop demo --quick` (data, tokenizer, both reference models
+   pretrained by `cluedrop train`, coordinator + scorer + 2 trainer ranks,
+   one job per mode) into a fresh output, work and cache directory.
+2. report.md exists and its EM and F1 tables have a row for every one of
+   the six modes with a number in every field column; each number equals
+   the run's score in results.json.
+3. Every number comes from the trained model: for each run, the exported
+   model (config.json, safetensors) is evaluated again by `cluedrop eval
+   --json` with the job's seed (same prompts); its per-field EM/F1 equal the
+   job's; Hugging Face transformers, loading the same checkpoint, greedily
+   generates the same answers for those prompts; and the SQuAD v1.1 oracle
+   recomputes every field's EM/F1 from the predictions.
+4. train_log.jsonl has one entry per step the job reported; the plots are
+   PNG files; clues.html shades tokens and strikes dropped ones.
+5. A second run reuses the cached reference models (no pretraining).
+
+Usage: demo_quick_test.py --cli PATH/cluedrop --work DIR
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "oracle"))
+from check_qa_metrics import oracle_scores  # noqa: E402  (official SQuAD v1.1 logic)
+
+MODES = ("none", "random", "large", "small", "contrast", "position")
+
+
+def fail(message):
+    print(f"FAIL: {message}", flush=True)
+    sys.exit(1)
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def run_demo(args, out, extra=()):
+    start = time.time()
+    proc = subprocess.run([args.cli, "demo", "--quick", "--out", out, "--cache",
+                           os.path.join(args.work, "cache"), "--work",
+                           os.path.join(args.work, "work-" + os.path.basename(out)), *extra],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        fail(f"cluedrop demo exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-6000:]}")
+    log(f"cluedrop demo --quick {' '.join(extra)}: {time.time() - start:.0f} s")
+    return proc.stderr
+
+
+def report_table(report, heading):
+    section = report.split(heading, 1)
+    if len(section) != 2:
+        fail(f"report.md has no section {heading!r}")
+    lines = [l for l in section[1].strip().splitlines() if l.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = {}
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = dict(zip(header[1:], cells[1:]))
+    return header[1:], rows
+
+
+def check_report(out, results):
+    with open(os.path.join(out, "report.md")) as f:
+        report = f.read()
+    runs = {r["mode"]: r for r in results["runs"]}
+    for heading, metric in (("## QA exact match", "em"), ("## QA F1", "f1")):
+        fields, rows = report_table(report, heading)
+        if "overall" not in fields or len(fields) < 6:
+            fail(f"{heading}: fields {fields}")
+        for mode in MODES:
+            if mode not in rows:
+                fail(f"{heading}: no row for mode {mode}")
+            for field in fields:
+                cell = rows[mode][field]
+                if not re.fullmatch(r"\d+\.\d", cell):
+                    fail(f"{heading}: {mode}/{field} is {cell!r}, not a number")
+                want = 100 * runs[mode]["fields"][field][metric]
+                if abs(float(cell) - want) > 0.051:
+                    fail(f"{heading}: {mode}/{field} {cell} != results.json {want:.3f}")
+    if "## What this run shows" not in report or "single seed" not in report:
+        fail("report.md lacks the comparison statements")
+    log(f"report.md: {len(MODES)} modes x {len(fields)} fields of EM and F1 match results.json")
+
+
+def hf_generate(model_dir, prompts, max_new_tokens):
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import LlamaForCausalLM
+    tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+    model = LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32).eval()
+    answers = []
+    with torch.no_grad():
+        for prompt in prompts:
+            ids = torch.tensor([tok.encode(prompt).ids])
+            out = model.generate(ids, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=0, eos_token_id=2)
+            text = tok.decode(out[0, ids.shape[1]:].tolist(), skip_special_tokens=True)
+            answers.append(text.split("\n", 1)[0])
+    return answers
+
+
+def check_models(args, out, results):
+    data = os.path.join(out, "data")
+    cfg = results["config"]
+    for run in results["runs"]:
+        model = run["model_dir"]
+        for name in ("config.json", "model.safetensors", "tokenizer.json"):
+            if not os.path.exists(os.path.join(model, name)):
+                fail(f"{run['mode']}: {model} lacks {name}")
+        proc = subprocess.run(
+            [args.cli, "eval", "--model", model, "--data", os.path.join(data, "eval_bios.csv"),
+             "--prompts", os.path.join(data, "prompts.csv"), "--fewshot",
+             os.path.join(data, "fewshot.csv"), f"--shots={cfg['shots']}",
+             f"--seed={run['seed']}", f"--max_new_tokens={cfg['max_new_tokens']}", "--json"],
+            capture_output=True, text=True)
+        if proc.returncode != 0:
+            fail(f"cluedrop eval {model}: {proc.stderr}")
+        evaluation = json.loads(proc.stdout)
+        for f in evaluation["fields"]:
+            job = run["fields"][f["field"]]
+            if abs(f["exact_match"] - job["em"]) > 1e-6 or abs(f["f1"] - job["f1"]) > 1e-6:
+                fail(f"{run['mode']}/{f['field']}: cluedrop eval {f} != job {job}")
+        predictions = evaluation["predictions"]
+        hf = hf_generate(model, [p["prompt"] for p in predictions], cfg["max_new_tokens"])
+        differ = [(p["prediction"], h) for p, h in zip(predictions, hf) if p["prediction"] != h]
+        if len(differ) > len(predictions) // 50:
+            fail(f"{run['mode']}: transformers answers differ on {len(differ)} of "
+                 f"{len(predictions)} prompts, e.g. {differ[:3]}")
+        sums = {}
+        for p in predictions:
+            em, f1 = oracle_scores(p["prediction"], p["answers"])
+            for key in (p["field"], "overall"):
+                s = sums.setdefault(key, [0, 0.0, 0.0])
+                s[0] += 1
+                s[1] += em
+                s[2] += f1
+        for field, (n, em, f1) in sums.items():
+            job = run["fields"][field]
+            if n != job["questions"] or abs(em / n - job["em"]) > 1e-6 or \
+                    abs(f1 / n - job["f1"]) > 1e-6:
+                fail(f"{run['mode']}/{field}: oracle EM {em / n} F1 {f1 / n} over {n} != {job}")
+        steps = [e["step"] for e in run["train_log"]]
+        if not steps or steps != list(range(1, run["steps"] + 1)):
+            fail(f"{run['mode']}: train_log steps {steps[:3]}..{steps[-3:]} vs {run['steps']}")
+        log(f"  {run['mode']}: {len(predictions)} predictions; cluedrop eval, transformers "
+            f"({len(differ)} differ) and the SQuAD oracle agree with the job: EM "
+            f"{100 * run['fields']['overall']['em']:.1f}%")
+
+
+def check_artifacts(out):
+    for name in ("loss_curves.png", "em_by_field.png"):
+        with open(os.path.join(out, name), "rb") as f:
+            if f.read(8) != b"\x89PNG\r\n\x1a\n":
+                fail(f"{name} is not a PNG")
+    with open(os.path.join(out, "clues.html")) as f:
+        page = f.read()
+    shaded = page.count("class='t")
+    struck = page.count("class='t d'")
+    if shaded < 50 or struck < 5:
+        fail(f"clues.html: {shaded} shaded tokens, {struck} dropped")
+    log(f"plots are PNGs; clues.html shades {shaded} tokens, {struck} dropped")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cli", required=True)
+    parser.add_argument("--work", required=True)
+    args = parser.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    out = os.path.join(args.work, "out")
+    stderr = run_demo(args, out)
+    for want in ("pretraining the small reference model", "pretraining the large reference model",
+                 "run 6/6", "== done"):
+        if want not in stderr:
+            fail(f"demo progress lacks {want!r}:\n{stderr[-3000:]}")
+    with open(os.path.join(out, "results.json")) as f:
+        results = json.load(f)
+    if sorted(r["mode"] for r in results["runs"]) != sorted(MODES):
+        fail(f"runs {[r['mode'] for r in results['runs']]}")
+    check_report(out, results)
+    check_models(args, out, results)
+    check_artifacts(out)
+    again = run_demo(args, os.path.join(args.work, "out2"), ("--modes", "none"))
+    if "skipping pretraining" not in again or "pretraining the small" in again:
+        fail(f"second run did not reuse the cached reference models:\n{again[-2000:]}")
+    log("second run reused the cached reference models")
+    log("PASS")
+
+
+if __name__ == "__main__":
+    main()
