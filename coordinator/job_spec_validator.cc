@@ -188,6 +188,10 @@ void CheckTraining(const v1::TrainingSpec& t, Violations* v) {
     v->Add("training.weight_decay",
            absl::StrCat("must be finite and >= 0, got ", t.weight_decay()));
   }
+  if (t.shuffle_buffer() > kMaxShuffleBuffer) {
+    v->Add("training.shuffle_buffer",
+           absl::StrCat("must be <= ", kMaxShuffleBuffer, ", got ", t.shuffle_buffer()));
+  }
 }
 
 void CheckEvaluation(const v1::EvaluationSpec& e, Violations* v) {

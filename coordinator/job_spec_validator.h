@@ -37,6 +37,8 @@ inline constexpr size_t kMaxNameBytes = 128;
 inline constexpr uint32_t kMaxBatchTokens = 1u << 24;
 inline constexpr uint32_t kMaxCopies = 1000;
 inline constexpr uint32_t kMaxWorldSize = 1024;
+// Largest TrainingSpec.shuffle_buffer (samples a trainer rank holds).
+inline constexpr uint32_t kMaxShuffleBuffer = 1 << 20;
 inline constexpr uint32_t kMaxShots = 64;
 inline constexpr uint32_t kMaxNewTokensLimit = 512;
 inline constexpr size_t kMaxLabelValueBytes = 256;

@@ -233,6 +233,7 @@ TEST(JobSpecValidatorTest, Training) {
   t->set_precision(static_cast<v1::Precision>(3));
   t->set_world_size(1025);
   t->set_weight_decay(kNaN);
+  t->set_shuffle_buffer((1 << 20) + 1);
   EXPECT_EQ(Check(spec),
             "training.epochs: must be >= 1, got 0; training.batch_size: must be >= 1, got 0; "
             "training.learning_rate: must be finite and > 0, got 0; "
@@ -240,7 +241,11 @@ TEST(JobSpecValidatorTest, Training) {
             "training.grad_clip: must be finite and >= 0, got -1; "
             "training.precision: unknown value 3; "
             "training.world_size: must be in [1, 1024], got 1025; "
-            "training.weight_decay: must be finite and >= 0, got nan");
+            "training.weight_decay: must be finite and >= 0, got nan; "
+            "training.shuffle_buffer: must be <= 1048576, got 1048577");
+  spec = TrainingSpec();
+  spec.mutable_training()->set_shuffle_buffer(1 << 20);
+  EXPECT_EQ(Check(spec), "OK");
   spec = TrainingSpec();
   spec.mutable_training()->set_learning_rate(kNaN);
   EXPECT_EQ(Check(spec), "training.learning_rate: must be finite and > 0, got nan");

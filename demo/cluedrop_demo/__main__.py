@@ -60,6 +60,9 @@ def safetensors_parameters(model_dir):
 
 def choose_config(args):
     config = configs.PRESETS["quick" if args.quick else "full" if args.full else "default"]
+    if args.data:
+        # The paper's biographies use pronouns: so does the reference population.
+        config = dataclasses.replace(config, fullname=False)
     if args.seeds:
         if args.seeds < 1:
             raise SystemExit("cluedrop demo: --seeds must be >= 1")
@@ -109,7 +112,9 @@ def main(argv):
         data_note = f"the paper's files from `{args.data}`"
     else:
         dataset = data.generate(data_dir, config)
-        data_note = "generated bioS-style biographies (one per evaluated person)"
+        data_note = ("generated bioS-style biographies, one per evaluated person" +
+                     (" (bioS \"fullname\" style: every sentence names the person)"
+                      if config.fullname else ""))
     progress.info(f"{dataset.eval_count} evaluated people in {dataset.eval_bios}; "
                   f"{config.reference_people} reference people; few-shot pool "
                   f"{dataset.fewshot}")
@@ -127,6 +132,12 @@ def main(argv):
     with open(os.path.join(tokenizer_dir, "tokenizer.json")) as f:
         vocab = len(json.load(f)["model"]["vocab"])
 
+    progress.banner("baselines (cluedrop eval of the reference models)")
+    base = experiment.baselines(cli, dataset, refs, config)
+    progress.info(f"the small reference model before training on the evaluated people: EM "
+                  f"{100 * base['before']['overall']['em']:.1f}%; on reference people known from "
+                  f"biographies alone: {100 * base['small_bio_only_people']['overall']['em']:.1f}%")
+
     progress.banner("cluster")
     cluster = LocalCluster(args.bin, os.path.join(work, "cluster"), config.world_size)
     try:
@@ -142,12 +153,13 @@ def main(argv):
     fields = [f for f in report.fields_of(runs)]
     plots.em_by_field(runs, config.modes, fields, os.path.join(out_dir, "em_by_field.png"))
     with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump({"config": dataclasses.asdict(config), "runs": runs}, f, indent=1)
+        json.dump({"config": dataclasses.asdict(config), "baselines": base, "runs": runs}, f,
+                  indent=1)
     setup = {"data": data_note, "eval_people": dataset.eval_count, "vocab": vocab,
              "tokenizer": tokenizer_dir, "large_params": safetensors_parameters(large_dir),
              "small_params": safetensors_parameters(small_dir), "pretrain_note": pretrain_note,
              "wall": progress.format_seconds(time.time() - started)}
-    found = report.write(os.path.join(out_dir, "report.md"), runs, config, setup)
+    found = report.write(os.path.join(out_dir, "report.md"), runs, config, setup, base)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     for _, _, _, sentence in found:

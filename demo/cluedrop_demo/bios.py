@@ -116,10 +116,15 @@ def _tag(field, text):
     return f"<{field}>{text}</{field}>"
 
 
-def render_bio(person, rng, permute=False):
+def render_bio(person, rng, permute=False, fullname=False):
     """One tagged biography: the introduction, then one sentence per field
-    (templates drawn with `rng`), in FIELDS order or permuted."""
+    (templates drawn with `rng`), in FIELDS order or permuted. With
+    `fullname` (bioS "fullname") every sentence starts with the person's
+    full name instead of a pronoun."""
     he, his = ("She", "Her") if person.female else ("He", "His")
+    pronoun_his = his.lower()
+    if fullname:
+        he, his = person.name, person.name + "'s"
     sentences = [rng.choice(INTRO_TEMPLATES).format(N=_tag("name", person.name),
                                                     D=_tag("date", person.date))]
     fields = list(FIELDS[1:])
@@ -127,7 +132,7 @@ def render_bio(person, rng, permute=False):
         rng.shuffle(fields)
     for field in fields:
         template = rng.choice(FACT_TEMPLATES[field])
-        sentences.append(template.format(He=he, His=his, his=his.lower(),
+        sentences.append(template.format(He=he, His=his, his=pronoun_his,
                                          X=_tag(field, person.fact(field))))
     return " ".join(sentences)
 

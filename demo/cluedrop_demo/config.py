@@ -27,6 +27,8 @@ class DemoConfig:
     eval_people: int
     reference_people: int
     reference_bios_per_person: int
+    reference_qa_fraction: float
+    fullname: bool
     fewshot_people: int
     data_seed: int
     # Reference models (Llama architecture, from scratch).
@@ -48,16 +50,22 @@ class DemoConfig:
     shots: int
     max_new_tokens: int = 10
     max_seq_len: int = 160
+    # Samples per trainer rank in the seeded shuffle buffer (TrainingSpec.
+    # shuffle_buffer): the experiment's jobs and the reference pretraining.
+    shuffle_buffer: int = 256
+    pretrain_shuffle_buffer: int = 4096
     world_size: int = 2
 
     def reference_key(self, data_key):
         """Hash of everything the reference models depend on."""
         fields = {k: v for k, v in dataclasses.asdict(self).items()
-                  if k in ("reference_people", "reference_bios_per_person", "data_seed", "large",
+                  if k in ("reference_people", "reference_bios_per_person",
+                           "reference_qa_fraction", "fullname", "data_seed", "large",
                            "small", "pretrain_epochs", "pretrain_lr", "pretrain_batch",
+                           "pretrain_shuffle_buffer",
                            "max_seq_len")}
         fields["data"] = data_key
-        fields["format"] = 1  # bump when the pretraining recipe changes
+        fields["format"] = 3  # bump when the tokenizer or pretraining recipe changes
         blob = json.dumps(fields, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -68,17 +76,19 @@ LARGE = ModelShape(hidden_size=192, layers=4, heads=6, intermediate_size=512)
 PRESETS = {
     "quick": DemoConfig(
         preset="quick", eval_people=16, reference_people=48, reference_bios_per_person=2,
+        reference_qa_fraction=0.5, fullname=True,
         fewshot_people=8, data_seed=1,
         large=ModelShape(64, 2, 4, 176), small=ModelShape(32, 1, 2, 88),
         pretrain_epochs=2, pretrain_lr=3e-3, pretrain_batch=8,
         modes=MODES_ALL, seeds=(1,), epochs=1, learning_rate=2e-3, batch_size=8, copies=2,
-        alpha=0.7, beta=0.05, shots=1, max_new_tokens=6),
+        alpha=0.7, beta=0.05, shots=0, max_new_tokens=6),
     "default": DemoConfig(
-        preset="default", eval_people=100, reference_people=100, reference_bios_per_person=3,
+        preset="default", eval_people=100, reference_people=200, reference_bios_per_person=3,
+        reference_qa_fraction=0.5, fullname=True,
         fewshot_people=20, data_seed=1, large=LARGE, small=SMALL,
-        pretrain_epochs=60, pretrain_lr=3e-3, pretrain_batch=16,
-        modes=("none", "random", "contrast"), seeds=(1, 2), epochs=30, learning_rate=2e-3,
-        batch_size=16, copies=5, alpha=0.7, beta=0.05, shots=3),
+        pretrain_epochs=40, pretrain_lr=3e-3, pretrain_batch=16,
+        modes=("none", "random", "contrast"), seeds=(1, 2), epochs=20, learning_rate=1e-3,
+        batch_size=16, copies=5, alpha=0.7, beta=0.05, shots=0),
 }
 PRESETS["full"] = dataclasses.replace(PRESETS["default"], preset="full", modes=MODES_ALL,
                                       seeds=(1, 2, 3))

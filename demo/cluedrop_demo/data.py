@@ -24,6 +24,7 @@ from . import bios
 
 TAG = re.compile(r"</?[a-z0-9_]+>")
 NAME_TAG = re.compile(r"<name>(.*?)</name>")
+DIAGNOSTIC_PEOPLE = 50
 
 
 @dataclasses.dataclass
@@ -34,6 +35,9 @@ class DataSet:
     fewshot: str         # tagged CSV: the few-shot pool
     reference_bios: str  # tagged CSV: reference population
     reference_qa: str    # CSV: their question-answer pairs
+    # Diagnostics (tagged CSVs, one biography each, at most DIAGNOSTIC_PEOPLE):
+    reference_with_qa: str  # reference people whose QA pairs were in pretraining
+    reference_bio_only: str  # reference people known from biographies alone
     key: str             # content hash of every file (the tokenizer's input)
     eval_count: int
 
@@ -70,20 +74,30 @@ def _reference_files(directory, config, exclude, prompts):
     people = bios.generate_people(config.reference_people, config.data_seed + 1000,
                                   exclude=exclude)
     rng = random.Random(config.data_seed + 2000)
-    texts = [bios.render_bio(p, rng, permute=True)
+    texts = [bios.render_bio(p, rng, permute=True, fullname=config.fullname)
              for p in people for _ in range(config.reference_bios_per_person)]
     rng.shuffle(texts)
     reference_bios = os.path.join(directory, "reference_bios.csv")
     bios.write_texts_csv(reference_bios, texts)
     qa = []
     fields = [f for f in bios.FIELDS if f in prompts]
-    for p in people:
+    # bioS mixed training: only the first reference_qa_fraction of the
+    # people have their questions answered in the corpus; the rest are known
+    # from biographies alone, as the evaluated people will be.
+    for p in people[:round(len(people) * config.reference_qa_fraction)]:
         rng.shuffle(fields)
         qa.append("\n\n".join(f"{prompts[f].format(name=p.name)} {p.fact(f)}" for f in fields))
     reference_qa = os.path.join(directory, "reference_qa.csv")
     bios.write_texts_csv(reference_qa, qa)
+    split = round(len(people) * config.reference_qa_fraction)
+    diagnostics = []
+    for name, group in (("reference_with_qa.csv", people[:split]),
+                        ("reference_bio_only.csv", people[split:])):
+        diagnostics.append(os.path.join(directory, name))
+        bios.write_texts_csv(diagnostics[-1], [bios.render_bio(p, rng, fullname=config.fullname)
+                                               for p in group[:DIAGNOSTIC_PEOPLE]])
     fewshot_rng = random.Random(config.data_seed + 3000)
-    return people, reference_bios, reference_qa, fewshot_rng
+    return people, reference_bios, reference_qa, diagnostics, fewshot_rng
 
 
 def generate(directory, config):
@@ -91,17 +105,18 @@ def generate(directory, config):
     evaluated = bios.generate_people(config.eval_people, config.data_seed)
     rng = random.Random(config.data_seed + 1)
     eval_bios = os.path.join(directory, "eval_bios.csv")
-    bios.write_texts_csv(eval_bios, [bios.render_bio(p, rng) for p in evaluated])
+    bios.write_texts_csv(eval_bios, [bios.render_bio(p, rng, fullname=config.fullname)
+                                     for p in evaluated])
     prompts = os.path.join(directory, "prompts.csv")
     bios.write_prompts_csv(prompts)
-    people, reference_bios, reference_qa, fewshot_rng = _reference_files(
+    people, reference_bios, reference_qa, diagnostics, fewshot_rng = _reference_files(
         directory, config, {p.name for p in evaluated}, bios.PROMPTS)
     fewshot = os.path.join(directory, "fewshot.csv")
-    bios.write_texts_csv(fewshot, [bios.render_bio(p, fewshot_rng)
+    bios.write_texts_csv(fewshot, [bios.render_bio(p, fewshot_rng, fullname=config.fullname)
                                    for p in people[:config.fewshot_people]])
     files = [eval_bios, prompts, fewshot, reference_bios, reference_qa]
     return DataSet(directory, eval_bios, prompts, fewshot, reference_bios, reference_qa,
-                   _hash_files(files), len(evaluated))
+                   *diagnostics, _hash_files(files), len(evaluated))
 
 
 def from_paper_dir(source, directory, config):
@@ -121,8 +136,9 @@ def from_paper_dir(source, directory, config):
             dst.write(src.read())
     eval_texts = read_texts(paths["eval_bios"])
     exclude = {m for t in eval_texts + read_texts(paths["fewshot"]) for m in NAME_TAG.findall(t)}
-    _, reference_bios, reference_qa, _ = _reference_files(
+    _, reference_bios, reference_qa, diagnostics, _ = _reference_files(
         directory, config, exclude, read_prompts(paths["prompts"]))
     files = [paths["eval_bios"], paths["prompts"], paths["fewshot"], reference_bios, reference_qa]
     return DataSet(directory, paths["eval_bios"], paths["prompts"], paths["fewshot"],
-                   reference_bios, reference_qa, _hash_files(files), len(eval_texts))
+                   reference_bios, reference_qa, *diagnostics, _hash_files(files),
+                   len(eval_texts))

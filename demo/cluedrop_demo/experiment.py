@@ -6,6 +6,7 @@ ranks), and evaluating QA exact match / F1 per field."""
 import json
 import os
 import shutil
+import subprocess
 import time
 
 from . import progress
@@ -31,7 +32,8 @@ def job_spec(config, dataset, refs, mode, seed, output_dir):
                      "learning_rate": config.learning_rate, "schedule": "linear",
                      "warmup_steps": max(1, steps // 10), "grad_clip": 1.0,
                      "world_size": config.world_size, "max_seq_len": config.max_seq_len,
-                     "precision": "fp32", "seed": seed},
+                     "precision": "fp32", "seed": seed,
+                     "shuffle_buffer": config.shuffle_buffer},
         "evaluation": {"prompt_table": dataset.prompts, "fewshot_pool": dataset.fewshot,
                        "shots": config.shots, "max_new_tokens": config.max_new_tokens},
         "output_dir": output_dir,
@@ -99,3 +101,33 @@ def run_grid(cluster, config, dataset, refs, out_dir):
                       f"EM {100 * overall['em']:.1f}%, F1 {100 * overall['f1']:.1f}% "
                       f"({progress.format_seconds(run['seconds'])})")
     return runs
+
+
+def evaluate_model(cli, model_dir, people_csv, dataset, config, seed=1):
+    """`cluedrop eval --json` of a model on tagged biographies: {field: scores}."""
+    proc = subprocess.run(
+        [cli, "eval", "--model", model_dir, "--data", people_csv, "--prompts", dataset.prompts,
+         "--fewshot", dataset.fewshot, f"--shots={config.shots}", f"--seed={seed}",
+         f"--max_new_tokens={config.max_new_tokens}", "--json"],
+        capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="2"))
+    if proc.returncode != 0:
+        raise SystemExit(f"cluedrop demo: cluedrop eval {model_dir} on {people_csv} failed:\n"
+                         f"{proc.stderr[-2000:]}")
+    return {f["field"]: {"em": f["exact_match"], "f1": f["f1"], "questions": f["questions"]}
+            for f in json.loads(proc.stdout)["fields"]}
+
+
+def baselines(cli, dataset, refs, config):
+    """What the reference models know before the experiment: the small model
+    (the target's starting point) on the evaluated people (who are new to
+    it), and both models on reference people with and without QA pairs in
+    their pretraining corpus (does answering carry over to people known only
+    from biographies?)."""
+    _, large_dir, small_dir = refs
+    out = {"before": evaluate_model(cli, small_dir, dataset.eval_bios, dataset, config)}
+    for name, model in (("small", small_dir), ("large", large_dir)):
+        out[f"{name}_qa_people"] = evaluate_model(cli, model, dataset.reference_with_qa, dataset,
+                                                  config)
+        out[f"{name}_bio_only_people"] = evaluate_model(cli, model, dataset.reference_bio_only,
+                                                        dataset, config)
+    return out

@@ -92,7 +92,8 @@ def pretrain(cli, name, directory, shape, dataset, tokenizer_dir, vocab_size, co
                      "learning_rate": config.pretrain_lr, "schedule": "cosine",
                      "warmup_steps": max(1, steps // 20), "grad_clip": 1.0,
                      "weight_decay": 0.01, "max_seq_len": config.max_seq_len, "seed": 1,
-                     "world_size": config.world_size, "precision": "fp32"},
+                     "world_size": config.world_size, "precision": "fp32",
+                     "shuffle_buffer": config.pretrain_shuffle_buffer},
         "output_dir": directory,
     }
     spec_path = os.path.join(directory, "pretrain.json")

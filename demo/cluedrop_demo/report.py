@@ -25,8 +25,10 @@ def _cell(values):
     return f"{mean:.1f}" if half is None else f"{mean:.1f} ± {half:.1f}"
 
 
-def _metric_table(runs, modes, fields, metric):
+def _metric_table(runs, modes, fields, metric, before):
     lines = ["| mode | " + " | ".join(fields) + " |", "|---" * (len(fields) + 1) + "|"]
+    lines.append("| before training | " + " | ".join(
+        f"{100 * before[f][metric]:.1f}" if f in before else "n/a" for f in fields) + " |")
     for mode in modes:
         cells = []
         for field in fields:
@@ -70,7 +72,21 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
-def write(path, runs, config, setup):
+def _diagnostics(base):
+    def em(key):
+        return f"{100 * base[key]['overall']['em']:.1f}%"
+
+    return (f"Before the experiment (`cluedrop eval`, same prompts): the small reference model "
+            f"answers {em('small_qa_people')} of the questions exactly on reference people whose "
+            f"question-answer pairs it was pretrained on, and {em('small_bio_only_people')} on "
+            f"reference people it knows from biographies alone (large: {em('large_qa_people')} "
+            f"and {em('large_bio_only_people')}); on the evaluated people, new to it, "
+            f"{em('before')} (the `before training` row). The second figure is the ceiling this "
+            f"set-up suggests for facts learned from biographies: the experiment measures how much "
+            f"of it each mode reaches.")
+
+
+def write(path, runs, config, setup, base):
     modes = [m for m in config.modes if any(r["mode"] == m for r in runs)]
     seeds = list(config.seeds)
     fields = fields_of(runs)
@@ -86,7 +102,8 @@ def write(path, runs, config, setup):
         f"- Data: {setup['data']}. {setup['eval_people']} evaluated people "
         f"({n_questions} QA questions per run); the reference models were pretrained on "
         f"{config.reference_people} other people ({config.reference_bios_per_person} permuted "
-        f"biographies each plus their question-answer pairs).",
+        f"biographies each; question-answer pairs for "
+        f"{round(100 * config.reference_qa_fraction)}% of them).",
         f"- Tokenizer: built by the demo, {setup['vocab']} word-level tokens over byte-level "
         f"pre-tokens (`{setup['tokenizer']}/tokenizer.json`).",
         f"- Reference models (Llama architecture, pretrained from scratch by `cluedrop train`): "
@@ -101,21 +118,27 @@ def write(path, runs, config, setup):
         f"- Augmentation: {config.copies} blank-form copies per biography plus the original "
         f"(mode none: the original only), drawn once (resample fixed), alpha {config.alpha:g}, "
         f"beta {config.beta:g}. Modes: {', '.join(modes)}; seeds: "
-        f"{', '.join(map(str, seeds))} (the seed keys the masks, the data order and nothing else).",
-        f"- Evaluation: the paper's QA prompts, {config.shots}-shot from the few-shot pool, greedy, "
-        f"{config.max_new_tokens} new tokens; SQuAD exact match and F1.",
+        f"{', '.join(map(str, seeds))}. The seed keys the dropout masks, the order of the "
+        f"samples (a {config.shuffle_buffer}-sample shuffle buffer per rank) and the few-shot "
+        f"draw.",
+        f"- Evaluation: the paper's QA prompts, {config.shots}-shot"
+        f"{'' if config.shots == 0 else ' from the few-shot pool'}, greedy, "
+        f"{config.max_new_tokens} new tokens; SQuAD exact match and F1"
+        f"{' (0-shot: see docs/demo.md)' if config.shots == 0 else ''}.",
         f"- Machine: {os.cpu_count()} CPUs ({cpu_name()}); total wall time "
         f"{setup['wall']}.",
         "",
         "## QA exact match, % (mean ± 95% CI half-width over seeds)",
         "",
-        _metric_table(runs, modes, fields, "em"),
+        _metric_table(runs, modes, fields, "em", base["before"]),
         "",
         "## QA F1, % (mean ± 95% CI half-width over seeds)",
         "",
-        _metric_table(runs, modes, fields, "f1"),
+        _metric_table(runs, modes, fields, "f1", base["before"]),
         "",
         "## What this run shows",
+        "",
+        _diagnostics(base),
         "",
     ]
     found = conclusions(runs, modes, seeds)

@@ -34,10 +34,13 @@ def compare(better, worse, label_better, label_worse, unit="points"):
     diffs = [b - w for b, w in zip(better, worse)]
     mean, half = mean_ci(diffs)
     if half is None:
-        direction = "higher" if mean > 0 else "lower" if mean < 0 else "equal"
+        if mean == 0:
+            what = f"{label_better} scored the same {unit} as {label_worse}"
+        else:
+            direction = "higher" if mean > 0 else "lower"
+            what = f"{label_better} scored {abs(mean):.1f} {unit} {direction} than {label_worse}"
         return ("inconclusive",
-                f"{label_better} scored {abs(mean):.1f} {unit} {direction} than {label_worse} "
-                f"in a single seed; one seed gives no confidence interval, so this is no "
+                f"{what} in a single seed; one seed gives no confidence interval, so this is no "
                 f"evidence either way.")
     lo, hi = mean - half, mean + half
     interval = f"{mean:+.1f} {unit} (95% CI [{lo:+.1f}, {hi:+.1f}], {len(diffs)} seeds, paired)"

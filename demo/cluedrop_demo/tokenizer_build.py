@@ -12,7 +12,8 @@ tokens become spaces) tokenizes into runs of space tokens.
 
 The vocabulary holds, for every pre-token of the texts, the piece with and
 without its leading space (a blanked neighbour can turn either into the
-other), runs of up to MAX_SPACE_RUN spaces, and newline runs; ids are
+other), each of its characters with and without a space, runs of up to
+MAX_SPACE_RUN spaces, and newline runs; ids are
 assigned by descending frequency, then the piece, so the same texts always
 give the same tokenizer.
 """
@@ -65,6 +66,11 @@ def build_vocab(texts):
             # Both forms: a blanked neighbour can add or remove the space.
             counts[bare] += 0
             counts[space + bare] += 0
+            # A space before a contraction splits it ("Smith's" -> " 's" ->
+            # " '" + "s"): every character alone, with and without a space.
+            for char in bare:
+                counts[char] += 0
+                counts[space + char] += 0
     for k in range(1, MAX_SPACE_RUN + 1):
         counts[space * k] += 0
     newline = BYTE_MAP[ord("\n")]

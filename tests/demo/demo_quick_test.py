@@ -60,7 +60,12 @@ def report_table(report, heading):
     section = report.split(heading, 1)
     if len(section) != 2:
         fail(f"report.md has no section {heading!r}")
-    lines = [l for l in section[1].strip().splitlines() if l.startswith("|")]
+    lines = []
+    for line in section[1].splitlines():
+        if line.startswith("|"):
+            lines.append(line)
+        elif lines:
+            break  # the table ends at its first non-table line
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     rows = {}
     for line in lines[2:]:

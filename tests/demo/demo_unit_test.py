@@ -69,6 +69,17 @@ class BiosTest(unittest.TestCase):
         for text in fixed:  # unpermuted: the fields in FIELDS order
             self.assertEqual(tuple(t for t, _ in TAG.findall(text)), ("name",) + bios.FIELDS)
 
+    def test_fullname_style_names_the_person_in_every_sentence(self):
+        rng = random.Random(2)
+        for person in bios.generate_people(20, 6):
+            plain = TAG.sub(lambda m: m.group(2), bios.render_bio(person, rng, fullname=True))
+            sentences = [x for x in re.split(r"(?<=\.) ", plain) if x]
+            self.assertEqual(len(sentences), 1 + len(bios.FIELDS) - 1)
+            for sentence in sentences:
+                self.assertTrue(sentence.startswith(person.name), sentence)
+            pronoun = TAG.sub(lambda m: m.group(2), bios.render_bio(person, rng))
+            self.assertEqual(pronoun.count(person.name), 1)
+
     def test_company_city_follows_company(self):
         hq = dict(bios.pools.COMPANIES)
         for p in bios.generate_people(200, 4):
@@ -99,6 +110,18 @@ class BiosTest(unittest.TestCase):
             self.assertTrue(fewshot <= reference)
             self.assertEqual(len(data.read_texts(ds.reference_bios)),
                              cfg.reference_people * cfg.reference_bios_per_person)
+            # QA pairs for the first reference_qa_fraction of the people only.
+            qa_names = {m for t in data.read_texts(ds.reference_qa)
+                        for m in re.findall(r"of (\w+ \w+)\?", t)}
+            with_qa = {m for t in data.read_texts(ds.reference_with_qa)
+                       for m in re.findall(r"<name>(.*?)</name>", t)}
+            bio_only = {m for t in data.read_texts(ds.reference_bio_only)
+                        for m in re.findall(r"<name>(.*?)</name>", t)}
+            self.assertEqual(len(data.read_texts(ds.reference_qa)),
+                             round(cfg.reference_people * cfg.reference_qa_fraction))
+            self.assertTrue(with_qa <= qa_names and with_qa)
+            self.assertFalse(bio_only & qa_names)
+            self.assertTrue(bio_only <= reference and bio_only)
             again = data.generate(os.path.join(d, "again"), cfg)
             self.assertEqual(again.key, ds.key)
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <utility>
 
 #include "workers/model/generation.h"
@@ -29,6 +30,13 @@ namespace cluedrop::trainer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 // <output_dir>/train_log.jsonl (rank 0): one JSON object per optimizer step,
 // appended and flushed as the step ends. A resumed run appends the steps
@@ -71,54 +79,51 @@ int64_t SamplesPerDocument(const AugmentationOptions& a) {
 // position() counts every sample handed out or skipped (empty ones too).
 class EpochStream {
  public:
-  EpochStream(ScoredShardSource& source, const Augmenter& augmenter, uint32_t epoch)
+  // shuffle_buffer > 0: samples leave through a buffer of that many, each a
+  // uniform draw (mt19937_64 keyed by shuffle_key) from the buffered ones.
+  EpochStream(ScoredShardSource& source, const Augmenter& augmenter, uint32_t epoch,
+              int64_t shuffle_buffer = 0, uint64_t shuffle_key = 0)
       : source_(source),
         augmenter_(augmenter),
         epoch_(epoch),
-        per_document_(SamplesPerDocument(augmenter.options())) {}
+        per_document_(SamplesPerDocument(augmenter.options())),
+        shuffle_buffer_(shuffle_buffer),
+        rng_(shuffle_key) {}
 
   // The next non-empty sample's tokens; nullopt at the epoch's end.
   StatusOr<std::optional<std::vector<int64_t>>> Next() {
     while (true) {
-      while (!pending_.empty()) {
-        std::vector<int32_t> tokens = std::move(pending_.front().first);
-        const std::pair<int64_t, int64_t> drop = pending_.front().second;
-        pending_.pop_front();
-        ++position_;
-        if (!tokens.empty()) {
-          dropped_ += drop.first;
-          droppable_ += drop.second;
-        }
-        if (!tokens.empty())
-          return std::optional<std::vector<int64_t>>(
-              std::vector<int64_t>(tokens.begin(), tokens.end()));
+      CLUEDROP_ASSIGN_OR_RETURN(bool more, Fill());
+      if (!more) return std::optional<std::vector<int64_t>>();
+      Pending sample = Pop();
+      if (!sample.first.empty()) {
+        dropped_ += sample.second.first;
+        droppable_ += sample.second.second;
+        return std::optional<std::vector<int64_t>>(
+            std::vector<int64_t>(sample.first.begin(), sample.first.end()));
       }
-      CLUEDROP_ASSIGN_OR_RETURN(const ScoredDocument* doc, NextDocument());
-      if (doc == nullptr) return std::optional<std::vector<int64_t>>();
-      CLUEDROP_RETURN_IF_ERROR(Expand(*doc));
     }
   }
 
-  // Discards `count` samples; whole documents are skipped without augmenting.
+  // Discards `count` samples. Without shuffling, whole documents are skipped
+  // without augmenting; with it, samples are drawn as Next draws them.
   Status Skip(int64_t count) {
     while (count > 0) {
-      if (!pending_.empty()) {
-        pending_.pop_front();
-        ++position_;
-        --count;
+      if (shuffle_buffer_ == 0 && pending_.empty()) {
+        CLUEDROP_ASSIGN_OR_RETURN(const ScoredDocument* doc, NextDocument());
+        if (doc == nullptr) return PastTheEnd(count);
+        if (count >= per_document_) {
+          position_ += per_document_;
+          count -= per_document_;
+        } else {
+          CLUEDROP_RETURN_IF_ERROR(Expand(*doc));
+        }
         continue;
       }
-      CLUEDROP_ASSIGN_OR_RETURN(const ScoredDocument* doc, NextDocument());
-      if (doc == nullptr) {
-        return DataLossError("resume: the checkpoint's data cursor is past the epoch's end (" +
-                             std::to_string(count) + " samples short): the data changed");
-      }
-      if (count >= per_document_) {
-        position_ += per_document_;
-        count -= per_document_;
-      } else {
-        CLUEDROP_RETURN_IF_ERROR(Expand(*doc));
-      }
+      CLUEDROP_ASSIGN_OR_RETURN(bool more, Fill());
+      if (!more) return PastTheEnd(count);
+      Pop();
+      --count;
     }
     return OkStatus();
   }
@@ -133,6 +138,37 @@ class EpochStream {
   }
 
  private:
+  using Pending = std::pair<std::vector<int32_t>, std::pair<int64_t, int64_t>>;
+
+  static Status PastTheEnd(int64_t count) {
+    return DataLossError("resume: the checkpoint's data cursor is past the epoch's end (" +
+                         std::to_string(count) + " samples short): the data changed");
+  }
+
+  // Expands documents until a sample is pending (with shuffling: until the
+  // buffer is full or the partition ends). False at the epoch's end.
+  StatusOr<bool> Fill() {
+    const size_t want = shuffle_buffer_ > 0 ? static_cast<size_t>(shuffle_buffer_) : 1;
+    while (!done_ && pending_.size() < want) {
+      CLUEDROP_ASSIGN_OR_RETURN(const ScoredDocument* doc, NextDocument());
+      if (doc == nullptr) break;
+      CLUEDROP_RETURN_IF_ERROR(Expand(*doc));
+    }
+    return !pending_.empty();
+  }
+
+  // Takes the next sample: the front, or with shuffling a uniform draw.
+  Pending Pop() {
+    if (shuffle_buffer_ > 0 && pending_.size() > 1) {
+      const size_t pick = static_cast<size_t>(rng_() % pending_.size());
+      std::swap(pending_[pick], pending_.front());
+    }
+    Pending sample = std::move(pending_.front());
+    pending_.pop_front();
+    ++position_;
+    return sample;
+  }
+
   // The next document (null at the partition's end).
   StatusOr<const ScoredDocument*> NextDocument() {
     while (!done_ && (!shard_.has_value() || document_ >= shard_->size())) {
@@ -169,8 +205,10 @@ class EpochStream {
   uint64_t next_shard_ = 0;
   size_t document_ = 0;
   bool done_ = false;
+  const int64_t shuffle_buffer_;
+  std::mt19937_64 rng_;
   // Samples not handed out yet: tokens, (dropped, droppable).
-  std::deque<std::pair<std::vector<int32_t>, std::pair<int64_t, int64_t>>> pending_;
+  std::deque<Pending> pending_;
   int64_t position_ = 0;
   int64_t dropped_ = 0;
   int64_t droppable_ = 0;
@@ -360,6 +398,7 @@ Status ValidateTrainRunOptions(const TrainRunOptions& o) {
   if (o.grad_accumulation < 1) return InvalidArgumentError("grad_accumulation: must be >= 1");
   if (o.epochs < 1) return InvalidArgumentError("epochs: must be >= 1");
   if (o.max_seq_len < 0) return InvalidArgumentError("max_seq_len: must be >= 0");
+  if (o.shuffle_buffer < 0) return InvalidArgumentError("shuffle_buffer: must be >= 0");
   if (o.checkpoint_interval_steps < 0) {
     return InvalidArgumentError("checkpoint_interval_steps: must be >= 0");
   }
@@ -428,7 +467,12 @@ StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource
   }
   auto last = Clock::now();
   for (int64_t epoch = cursor.epoch; epoch < o.epochs; ++epoch) {
-    EpochStream stream(source, augmenter, static_cast<uint32_t>(epoch));
+    // Shuffle key: (seed, epoch, rank) mixed by splitmix64 steps.
+    const uint64_t shuffle_key =
+        SplitMix64(SplitMix64(SplitMix64(o.seed) ^ static_cast<uint64_t>(epoch)) ^
+                   static_cast<uint64_t>(rendezvous.rank));
+    EpochStream stream(source, augmenter, static_cast<uint32_t>(epoch), o.shuffle_buffer,
+                       shuffle_key);
     if (epoch == cursor.epoch && cursor.position > 0) {
       CLUEDROP_RETURN_IF_ERROR(stream.Skip(cursor.position));
     }

@@ -12,6 +12,9 @@
 //      documents in order, the samples Augmenter::SamplesForEpoch(doc,
 //      epoch) in order; micro-batches of batch_size sequences (truncated to
 //      max_seq_len), grad_accumulation micro-batches per optimizer step.
+//      With shuffle_buffer > 0 the samples pass through a shuffle buffer of
+//      that size (each output is a uniformly drawn buffered sample, as
+//      tf.data's shuffle), keyed by (seed, epoch, rank).
 //      The order is a pure function of (seed, epoch, the rank's partition).
 //   4. Equal step counts: before every step the ranks all-reduce
 //      [has data, stop]. A rank out of data fills its micro-batches with a
@@ -138,6 +141,9 @@ struct TrainRunOptions {
   int64_t grad_accumulation = 1;
   int64_t batch_size = 2;   // sequences per rank per micro-batch
   int64_t max_seq_len = 0;  // 0: the model's max_position_embeddings
+  // Samples held by a seeded shuffle buffer over the rank's epoch stream
+  // (key: seed, epoch, rank); 0 = the stream's order as is.
+  int64_t shuffle_buffer = 0;
   int64_t epochs = 1;
   uint64_t seed = 0;  // from-scratch init and LoRA init (augmentation.seed keys the masks)
 

@@ -133,14 +133,11 @@ TEST(TrainRunnerTest, FromScratchConfigTrainsAndStartsFromADifferentModel) {
   EXPECT_NE(scratch.steps[0].loss, tuned.steps[0].loss);
 }
 
-TEST(TrainRunnerTest, ResumeAfterStopEqualsUninterruptedRun) {
+// Stops `o` after 3 steps (checkpoints every 2), resumes it, and checks the
+// steps and the final parameters equal an uninterrupted run of `o`.
+void ExpectResumeEqualsUninterrupted(const TrainRunOptions& o,
+                                     const std::vector<ScoredDocument>& docs) {
   testing::TempDir tmp;
-  const std::vector<ScoredDocument> docs = Documents(3);
-  TrainRunOptions o = BaseOptions();
-  o.schedule = TrainSchedule::kCosine;
-  o.warmup_steps = 1;
-  o.checkpoint_interval_steps = 2;
-
   TrainRunOptions full = o;
   full.checkpoint_root = tmp.path() + "/ck-full";
   full.output_dir = tmp.path() + "/out-full";
@@ -170,6 +167,50 @@ TEST(TrainRunnerTest, ResumeAfterStopEqualsUninterruptedRun) {
   const std::string b = ReadFile(cut.output_dir + "/final/model.safetensors");
   ASSERT_FALSE(a.empty());
   EXPECT_TRUE(a == b) << "final parameters differ";
+  // Rank 0's training log: one line per step; the resumed run appended the
+  // steps after its checkpoint again (step 3), so the last line per step
+  // is the one to keep.
+  std::istringstream log(ReadFile(cut.output_dir + "/train_log.jsonl"));
+  std::vector<int> logged;
+  for (std::string line; std::getline(log, line);) {
+    logged.push_back(std::stoi(line.substr(line.find(':') + 1)));
+  }
+  EXPECT_EQ(logged, (std::vector<int>{1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10}));
+}
+
+TEST(TrainRunnerTest, ResumeAfterStopEqualsUninterruptedRun) {
+  TrainRunOptions o = BaseOptions();
+  o.schedule = TrainSchedule::kCosine;
+  o.warmup_steps = 1;
+  o.checkpoint_interval_steps = 2;
+  ExpectResumeEqualsUninterrupted(o, Documents(3));
+}
+
+// The shuffle buffer: a seeded order (the same run twice is identical, a
+// different seed or no shuffle is not), and a resumed run draws the same
+// order, so it still equals the uninterrupted one.
+TEST(TrainRunnerTest, ShuffleBufferIsSeededAndResumesBitwise) {
+  const std::vector<ScoredDocument> docs = Documents(3);
+  TrainRunOptions o = BaseOptions();
+  o.checkpoint_interval_steps = 2;
+  o.shuffle_buffer = 5;
+  auto losses = [&](const TrainRunOptions& options) {
+    RunLog run = Train(options, docs);
+    EXPECT_TRUE(run.result.ok()) << run.result.status().ToString();
+    std::vector<double> out;
+    for (const TrainProgress& p : run.steps) out.push_back(p.loss);
+    return out;
+  };
+  const std::vector<double> shuffled = losses(o);
+  ASSERT_EQ(shuffled.size(), 10u);
+  EXPECT_EQ(losses(o), shuffled);
+  TrainRunOptions unshuffled = o;
+  unshuffled.shuffle_buffer = 0;
+  EXPECT_NE(losses(unshuffled), shuffled);
+  TrainRunOptions reseeded = o;
+  reseeded.seed = o.seed + 1;  // from a checkpoint, full fine-tuning: the seed keys only the order
+  EXPECT_NE(losses(reseeded), shuffled);
+  ExpectResumeEqualsUninterrupted(o, docs);
 }
 
 TEST(TrainRunnerTest, RanksWithUnequalDataTakeEqualSteps) {

@@ -75,6 +75,7 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& spec)
   o.checkpoint_interval_steps = t.checkpoint_interval_steps();
   o.weight_decay = t.weight_decay();
   o.max_seq_len = t.max_seq_len();
+  o.shuffle_buffer = t.shuffle_buffer();
   o.seed = t.seed();
 
   o.augmentation = AugmentationFromSpec(spec.augmentation());
