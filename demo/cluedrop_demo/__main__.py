@@ -38,8 +38,12 @@ def parse_args(argv):
                    help="pretrain the reference models even when cached")
     p.add_argument("--seeds", type=int, help="number of seeds (overrides the preset)")
     p.add_argument("--modes", help="comma-separated modes (overrides the preset)")
-    p.add_argument("--bin", required=True, help="directory of the cluedrop binaries")
-    return p.parse_args(argv)
+    # Set by `cluedrop demo` (the directory of the binaries it drives).
+    p.add_argument("--bin", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if not args.bin:
+        p.error("run it as `cluedrop demo` (which passes the binaries' directory)")
+    return args
 
 
 def safetensors_parameters(model_dir):
@@ -145,10 +149,11 @@ def main(argv):
         progress.info(f"coordinator {address}, scorer-0, trainer-0..{config.world_size - 1} "
                       f"(logs in {cluster.work})")
         runs = experiment.run_grid(cluster, config, dataset, refs, out_dir)
-        progress.banner("report")
+        progress.banner("clues.html (cluedrop results, cluedrop augment)")
         write_clues(cluster, runs, refs, config, out_dir, work)
     finally:
         cluster.stop()
+    progress.banner("report and plots")
     plots.loss_curves(runs, config.modes, os.path.join(out_dir, "loss_curves.png"))
     fields = [f for f in report.fields_of(runs)]
     plots.em_by_field(runs, config.modes, fields, os.path.join(out_dir, "em_by_field.png"))

@@ -48,6 +48,7 @@ class DemoConfig:
     alpha: float
     beta: float
     shots: int
+    form: str = "blank"  # augmentation.form: blank (the paper's code) or delete
     max_new_tokens: int = 10
     max_seq_len: int = 160
     # Samples per trainer rank in the seeded shuffle buffer (TrainingSpec.
@@ -78,16 +79,16 @@ PRESETS = {
         preset="quick", eval_people=16, reference_people=48, reference_bios_per_person=2,
         reference_qa_fraction=0.5, fullname=True,
         fewshot_people=8, data_seed=1,
-        large=ModelShape(64, 2, 4, 176), small=ModelShape(32, 1, 2, 88),
-        pretrain_epochs=2, pretrain_lr=3e-3, pretrain_batch=8,
-        modes=MODES_ALL, seeds=(1,), epochs=1, learning_rate=2e-3, batch_size=8, copies=2,
+        large=ModelShape(96, 2, 4, 256), small=ModelShape(48, 2, 2, 128),
+        pretrain_epochs=10, pretrain_lr=5e-3, pretrain_batch=8,
+        modes=MODES_ALL, seeds=(1,), epochs=3, learning_rate=2e-3, batch_size=8, copies=2,
         alpha=0.7, beta=0.05, shots=0, max_new_tokens=6),
     "default": DemoConfig(
         preset="default", eval_people=100, reference_people=200, reference_bios_per_person=3,
         reference_qa_fraction=0.5, fullname=True,
         fewshot_people=20, data_seed=1, large=LARGE, small=SMALL,
         pretrain_epochs=40, pretrain_lr=3e-3, pretrain_batch=16,
-        modes=("none", "random", "contrast"), seeds=(1, 2), epochs=20, learning_rate=1e-3,
+        modes=("none", "random", "contrast"), seeds=(1, 2), epochs=20, learning_rate=5e-4,
         batch_size=16, copies=5, alpha=0.7, beta=0.05, shots=0),
 }
 PRESETS["full"] = dataclasses.replace(PRESETS["default"], preset="full", modes=MODES_ALL,

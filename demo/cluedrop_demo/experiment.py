@@ -26,7 +26,7 @@ def job_spec(config, dataset, refs, mode, seed, output_dir):
                              "small": {"checkpoint_dir": small_dir, "dtype": "float32"}},
         "target_model": {"checkpoint_dir": small_dir, "dtype": "float32"},
         "augmentation": {"mode": mode, "alpha": config.alpha, "beta": config.beta,
-                         "copies": config.copies, "keep_original": True, "form": "blank",
+                         "copies": config.copies, "keep_original": True, "form": config.form,
                          "resample": "fixed", "seed": seed},
         "training": {"epochs": config.epochs, "batch_size": global_batch // config.world_size,
                      "learning_rate": config.learning_rate, "schedule": "linear",

@@ -6,8 +6,13 @@ import sys
 import time
 
 
+_START = time.time()
+
+
 def banner(text):
-    sys.stderr.write(f"\n== {text}\n")
+    """A stage banner with the time since the demo started."""
+    elapsed = int(time.time() - _START)
+    sys.stderr.write(f"\n== [{elapsed // 60:02d}:{elapsed % 60:02d}] {text}\n")
     sys.stderr.flush()
 
 

@@ -72,6 +72,13 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
+def _steps_note(runs, modes):
+    steps = {m: sorted({r["steps"] for r in runs if r["mode"] == m}) for m in modes}
+    parts = [f"{m}: {'/'.join(map(str, v))}" for m, v in steps.items()]
+    return ("All modes train for the same epochs, so the dropout modes, with the original and "
+            "its copies per biography, take more optimizer steps (" + ", ".join(parts) + ").")
+
+
 def _diagnostics(base):
     def em(key):
         return f"{100 * base[key]['overall']['em']:.1f}%"
@@ -115,7 +122,7 @@ def write(path, runs, config, setup, base):
         f"evaluated people's biographies for {config.epochs} epochs, global batch "
         f"{config.batch_size}, learning rate {config.learning_rate:g} (linear decay, 10% warm-up), "
         f"{config.world_size} data-parallel ranks.",
-        f"- Augmentation: {config.copies} blank-form copies per biography plus the original "
+        f"- Augmentation: {config.copies} {config.form}-form copies per biography plus the original "
         f"(mode none: the original only), drawn once (resample fixed), alpha {config.alpha:g}, "
         f"beta {config.beta:g}. Modes: {', '.join(modes)}; seeds: "
         f"{', '.join(map(str, seeds))}. The seed keys the dropout masks, the order of the "
@@ -148,16 +155,18 @@ def write(path, runs, config, setup, base):
         lines.append(f"- {sentence[0].upper()}{sentence[1:]}")
     lines += [
         "",
-        "These are tiny models on a CPU; the paper's effect (Llama-3-70B/8B) is not expected to "
-        "transfer in size. The statements above compare per-seed results paired by seed and "
-        "claim a difference only when its 95% interval excludes zero.",
+        f"These models have {setup['small_params'] / 1e6:.1f}M and "
+        f"{setup['large_params'] / 1e6:.1f}M parameters and trained for minutes on a CPU; the "
+        f"paper's are thousands of times larger, and nothing here says whether its result holds "
+        f"for them. The statements above compare per-seed results paired by seed and claim a "
+        f"difference only when the 95% interval excludes zero.",
         "",
         "## Training",
         "",
         "![training loss per mode](loss_curves.png)",
         "",
         "Losses of the dropout modes include the blanked copies, so they sit above mode none's; "
-        "compare the curves' shapes, not their levels.",
+        "compare the curves' shapes, not their levels. " + _steps_note(runs, modes),
         "",
         "![exact match per mode and field](em_by_field.png)",
         "",

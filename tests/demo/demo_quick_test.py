@@ -16,8 +16,10 @@
 4. train_log.jsonl has one entry per step the job reported; the plots are
    PNG files; clues.html shades tokens and strikes dropped ones.
 5. A second run reuses the cached reference models (no pretraining).
+6. The paper's own files run through the same path (--data DIR): the
+   report's rows hold the paper's five fields over its 100 people.
 
-Usage: demo_quick_test.py --cli PATH/cluedrop --work DIR
+Usage: demo_quick_test.py --cli PATH/cluedrop --work DIR --paper-data DIR
 """
 import argparse
 import json
@@ -102,7 +104,7 @@ def hf_generate(model_dir, prompts, max_new_tokens):
     from tokenizers import Tokenizer
     from transformers import LlamaForCausalLM
     tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
-    model = LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32).eval()
+    model = LlamaForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
     answers = []
     with torch.no_grad():
         for prompt in prompts:
@@ -110,7 +112,7 @@ def hf_generate(model_dir, prompts, max_new_tokens):
             out = model.generate(ids, max_new_tokens=max_new_tokens, do_sample=False,
                                  pad_token_id=0, eos_token_id=2)
             text = tok.decode(out[0, ids.shape[1]:].tolist(), skip_special_tokens=True)
-            answers.append(text.split("\n", 1)[0])
+            answers.append(text.split("\n", 1)[0].strip(" \t\r\v\f"))  # ASCII, as C++
     return answers
 
 
@@ -180,13 +182,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cli", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--paper-data", required=True)
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     out = os.path.join(args.work, "out")
     stderr = run_demo(args, out)
     for want in ("pretraining the small reference model", "pretraining the large reference model",
-                 "run 6/6", "== done"):
+                 "run 6/6", "] done in"):
         if want not in stderr:
             fail(f"demo progress lacks {want!r}:\n{stderr[-3000:]}")
     with open(os.path.join(out, "results.json")) as f:
@@ -200,6 +203,19 @@ def main():
     if "skipping pretraining" not in again or "pretraining the small" in again:
         fail(f"second run did not reuse the cached reference models:\n{again[-2000:]}")
     log("second run reused the cached reference models")
+    paper_out = os.path.join(args.work, "paper")
+    run_demo(args, paper_out, ("--modes", "contrast", "--data", args.paper_data))
+    with open(os.path.join(paper_out, "results.json")) as f:
+        paper = json.load(f)
+    fields = paper["runs"][0]["fields"]
+    want = {"date", "city", "major", "university", "company", "overall"}
+    if set(fields) != want or fields["overall"]["questions"] != 500:
+        fail(f"--data paper run: fields {sorted(fields)}, "
+             f"{fields.get('overall', {}).get('questions')} questions")
+    with open(os.path.join(paper_out, "report.md")) as f:
+        if "the paper's files" not in f.read():
+            fail("--data report does not say it ran the paper's files")
+    log("--data: the paper's 100 people x 5 fields ran through the same path")
     log("PASS")
 
 

@@ -1,5 +1,7 @@
 #include "workers/trainer/trainer_client.h"
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "services/common/channel.h"
@@ -29,7 +31,26 @@ absl::StatusOr<Membership> TrainerClient::Join(const std::function<bool()>& stop
     std::unique_ptr<grpc::ClientContext> context = MakeClientContext(
         options_.rpc_timeout + absl::Milliseconds(options_.join_wait_ms), options_.bearer_token);
     v1::JoinTrainingResponse response;
+    // The channel retries UNAVAILABLE ("no job needs a trainer now") on its
+    // own, so one call can outlast join_wait_ms several times: a stop request
+    // cancels it rather than waiting for the call to end.
+    std::atomic<bool> call_done{false};
+    std::thread watcher;
+    if (stop) {
+      watcher = std::thread([&] {
+        while (!call_done.load()) {
+          if (stop()) {
+            context->TryCancel();
+            return;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      });
+    }
     const grpc::Status status = stub_->JoinTraining(context.get(), request, &response);
+    call_done.store(true);
+    if (watcher.joinable()) watcher.join();
+    if (stop && stop()) return absl::CancelledError("stopped while joining");
     if (status.ok()) {
       Membership m;
       m.job_id = response.job_id();
