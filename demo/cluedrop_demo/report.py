@@ -153,6 +153,10 @@ def write(path, runs, config, setup, base):
         lines.append("- The grid did not include contrast, so there is nothing to compare.")
     for _, _, _, sentence in found:
         lines.append(f"- {sentence[0].upper()}{sentence[1:]}")
+    if len(found) > 2:
+        lines += ["", f"These are {len(found)} comparisons, each at the 95% level and not corrected "
+                      f"for multiplicity: about one in twenty would exclude zero by chance alone, "
+                      f"so a single interval that does is weak evidence."]
     lines += [
         "",
         f"These models have {setup['small_params'] / 1e6:.1f}M and "

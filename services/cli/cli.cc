@@ -15,9 +15,7 @@ void PrintUsage(std::ostream& out) {
   for (const Command& command : AllCommands()) {
     std::string name = command.name;
     name.resize(10, ' ');
-    out << "  " << name << command.summary;
-    if (!command.not_built.empty()) out << "  [not built yet: " << command.not_built << "]";
-    out << "\n";
+    out << "  " << name << command.summary << "\n";
   }
 }
 
@@ -42,23 +40,22 @@ std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::strin
 
 std::vector<Command> AllCommands() {
   return {
-      {"submit", "submit a job spec (YAML or JSON) to the coordinator", "", RunSubmit},
-      {"status", "show one job's state, progress and evaluation", "", RunStatus},
-      {"list", "list jobs", "", RunList},
-      {"watch", "follow a job's events and progress until it ends", "", RunWatch},
-      {"cancel", "cancel a job", "", RunCancel},
-      {"results", "download a job's scored documents as JSONL (checksums verified)", "",
-       RunResults},
-      {"score", "score documents with a large and a small model", "", RunScore},
-      {"augment", "produce token-dropout augmentations from scores", "", RunAugment},
-      {"train", "run a training job in this process (--local) on scored documents", "", RunTrain},
-      {"eval", "QA exact match / F1 of a model on tagged biographies", "", RunEval},
-      {"tokenize", "tokenize text with a tokenizer.json", "", RunTokenize},
-      {"generate", "greedy generation with a Hugging Face checkpoint", "", RunGenerate},
-      {"demo", "run the embedded demo experiment end to end (--quick, --full)", "", RunDemo},
-      {"health", "check a daemon's grpc.health.v1 status", "", RunHealth},
-      {"info", "print a daemon's DaemonInfo (component, version, capabilities)", "", RunInfo},
-      {"devices", "list the GPUs this machine's CUDA runtime sees", "", RunDevices},
+      {"submit", "submit a job spec (YAML or JSON) to the coordinator", RunSubmit},
+      {"status", "show one job's state, progress and evaluation", RunStatus},
+      {"list", "list jobs", RunList},
+      {"watch", "follow a job's events and progress until it ends", RunWatch},
+      {"cancel", "cancel a job", RunCancel},
+      {"results", "download a job's scored documents as JSONL (checksums verified)", RunResults},
+      {"score", "score documents with a large and a small model", RunScore},
+      {"augment", "produce token-dropout augmentations from scores", RunAugment},
+      {"train", "run a training job in this process (--local) on scored documents", RunTrain},
+      {"eval", "QA exact match / F1 of a model on tagged biographies", RunEval},
+      {"tokenize", "tokenize text with a tokenizer.json", RunTokenize},
+      {"generate", "greedy generation with a Hugging Face checkpoint", RunGenerate},
+      {"demo", "run the embedded demo experiment end to end (--quick, --full)", RunDemo},
+      {"health", "check a daemon's grpc.health.v1 status", RunHealth},
+      {"info", "print a daemon's DaemonInfo (component, version, capabilities)", RunInfo},
+      {"devices", "list the GPUs this machine's CUDA runtime sees", RunDevices},
   };
 }
 

@@ -22,13 +22,10 @@ namespace cluedrop::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
-inline constexpr int kExitNotBuilt = 3;
 
 struct Command {
   std::string name;
   std::string summary;
-  // Empty when built; else which issue builds it.
-  std::string not_built;
   // argv after the subcommand name.
   std::function<int(const std::vector<std::string>& args)> run;
 };
