@@ -192,6 +192,8 @@ TEST(TrainRunnerTest, ResumeAfterStopEqualsUninterruptedRun) {
 TEST(TrainRunnerTest, ShuffleBufferIsSeededAndResumesBitwise) {
   const std::vector<ScoredDocument> docs = Documents(3);
   TrainRunOptions o = BaseOptions();
+  o.schedule = TrainSchedule::kCosine;
+  o.warmup_steps = 1;
   o.checkpoint_interval_steps = 2;
   o.shuffle_buffer = 5;
   auto losses = [&](const TrainRunOptions& options) {
