@@ -155,7 +155,7 @@ def main(argv):
         cluster.stop()
     progress.banner("report and plots")
     plots.loss_curves(runs, config.modes, os.path.join(out_dir, "loss_curves.png"))
-    fields = [f for f in report.fields_of(runs)]
+    fields = report.fields_of(runs)
     plots.em_by_field(runs, config.modes, fields, os.path.join(out_dir, "em_by_field.png"))
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump({"config": dataclasses.asdict(config), "baselines": base, "runs": runs}, f,
@@ -167,7 +167,7 @@ def main(argv):
     found = report.write(os.path.join(out_dir, "report.md"), runs, config, setup, base)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
-    for _, _, _, sentence in found:
+    for sentence in found:
         progress.info(sentence)
     progress.banner(f"done in {progress.format_seconds(time.time() - started)}: "
                     f"{os.path.join(out_dir, 'report.md')}")

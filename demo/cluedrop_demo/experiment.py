@@ -13,7 +13,7 @@ from . import progress
 
 
 def job_spec(config, dataset, refs, mode, seed, output_dir):
-    tokenizer_dir, large_dir, small_dir = refs
+    _, large_dir, small_dir = refs
     global_batch = config.batch_size
     per_doc = 1 if mode == "none" else config.copies + 1
     steps = config.epochs * -(-dataset.eval_count * per_doc // global_batch)

@@ -79,7 +79,9 @@ def pretrain(cli, name, directory, shape, dataset, tokenizer_dir, vocab_size, co
     documents = 0
     for path in (dataset.reference_bios, dataset.reference_qa, dataset.fewshot):
         with open(path, encoding="utf-8") as f:
-            documents += sum(1 for _ in f)  # upper bound; for the warm-up only
+            # Lines, an upper bound of the documents (QA texts span several):
+            # it only sizes the warm-up, which is part of the cache key's recipe.
+            documents += sum(1 for _ in f)
     steps = config.pretrain_epochs * max(1, documents // config.pretrain_batch)
     spec = {
         "name": f"demo-reference-{name}",

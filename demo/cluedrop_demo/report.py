@@ -45,7 +45,8 @@ def per_seed(runs, mode, seeds, field="overall", metric="em"):
 
 
 def conclusions(runs, modes, seeds):
-    """[(verdict, sentence)] for contrast against random and none."""
+    """One sentence per other mode in the grid and metric (EM, F1): how
+    contrast compares with it, paired by seed (stats.compare)."""
     out = []
     if "contrast" not in modes:
         return out
@@ -53,11 +54,11 @@ def conclusions(runs, modes, seeds):
         if baseline not in modes:
             continue
         for metric, name in (("em", "exact match"), ("f1", "F1")):
-            verdict, sentence = stats.compare(
+            _, sentence = stats.compare(
                 per_seed(runs, "contrast", seeds, metric=metric),
                 per_seed(runs, baseline, seeds, metric=metric),
                 "contrast", baseline, unit=f"points of overall {name}")
-            out.append((baseline, metric, verdict, sentence))
+            out.append(sentence)
     return out
 
 
@@ -151,7 +152,7 @@ def write(path, runs, config, setup, base):
     found = conclusions(runs, modes, seeds)
     if not found:
         lines.append("- The grid did not include contrast, so there is nothing to compare.")
-    for _, _, _, sentence in found:
+    for sentence in found:
         lines.append(f"- {sentence[0].upper()}{sentence[1:]}")
     if len(found) > 2:
         lines += ["", f"These are {len(found)} comparisons, each at the 95% level and not corrected "
