@@ -11,6 +11,7 @@ namespace cluedrop::cli {
 int RunScore(const std::vector<std::string>& args) {
   scorer::ScoreJobOptions o;
   bool include_self = true;
+  std::string kernel = "auto";
   FlagSet flags("cluedrop score",
                 "scores every token of every document by attention received in --large minus "
                 "attention received in --small (docs/design.md section 1) and writes JSONL: id, "
@@ -35,8 +36,18 @@ int RunScore(const std::vector<std::string>& args) {
       "window_tokens", &o.score.window_tokens,
       "documents longer than this are scored in consecutive windows (0: the models' context)");
   flags.Add("include_self", &include_self, "count a token's attention to itself");
+  flags.Add("attention_kernel", &kernel,
+            "auto (the fused kernel on CUDA, tiles elsewhere), tiled, or fused (on the CPU: its "
+            "slow float32 host emulation, for checks)");
   if (std::optional<int> exit = ParseFlagsOrExit(flags, args)) return *exit;
   o.score.include_self = include_self;
+  std::optional<scorer::AttentionKernel> parsed = scorer::ParseAttentionKernel(kernel);
+  if (!parsed) {
+    std::cerr << "cluedrop score: --attention_kernel: expected auto, tiled or fused, got '"
+              << kernel << "'" << std::endl;
+    return kExitUsage;
+  }
+  o.score.kernel = *parsed;
   Status status = scorer::RunScoreJob(o, &std::cerr);
   if (!status.ok()) {
     std::cerr << "cluedrop score: " << status.message() << std::endl;

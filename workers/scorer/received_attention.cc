@@ -4,6 +4,8 @@
 #include <limits>
 #include <utility>
 
+#include "workers/scorer/fused_received_attention.h"
+
 namespace cluedrop::scorer {
 
 ReceivedAttentionAccumulator::ReceivedAttentionAccumulator(ReceivedAttentionOptions options)
@@ -17,8 +19,20 @@ void ReceivedAttentionAccumulator::Reset() {
   layers_used_ = 0;
 }
 
+bool ReceivedAttentionAccumulator::UsesFusedKernel(const model::LayerAttention& a) const {
+  switch (options_.kernel) {
+    case AttentionKernel::kFused:
+      return true;
+    case AttentionKernel::kTiled:
+      return false;
+    case AttentionKernel::kAuto:
+      return a.query.is_cuda() && FusedKernelHasCuda();
+  }
+  return false;
+}
+
 int64_t ReceivedAttentionAccumulator::ProbabilityTile(const model::LayerAttention& a) const {
-  if (!options_.reuse_forward_probabilities) return 0;
+  if (!options_.reuse_forward_probabilities || UsesFusedKernel(a)) return 0;
   if (!options_.layers.empty() && options_.layers.count(a.layer) == 0) return 0;
   return options_.tile;
 }
@@ -68,6 +82,11 @@ void ReceivedAttentionAccumulator::OnLayer(const model::LayerAttention& a) {
   TORCH_CHECK(valid_.size(0) == b && valid_.size(1) == t, "received attention: key_valid is ",
               valid_.sizes(), ", expected [", b, ", ", t, "]");
   heads_ = heads;
+  if (UsesFusedKernel(a)) {
+    AddFusedColumnSums(a, valid_, options_.include_self, sum_);
+    ++layers_used_;
+    return;
+  }
   if (options_.reuse_forward_probabilities) {
     ++layers_used_;  // the column sums arrive through OnProbabilities
     return;

@@ -14,8 +14,12 @@
 // and column sums over the tile's real query rows and all heads, accumulated
 // in float32 into [B, T]. Grouped-query attention multiplies each key head
 // with its group of query heads without repeating keys. The largest
-// temporary is [B, H, tile, T]; nothing of size [H, T, T] is ever built. The
-// fused CUDA kernel is a separate, later file with the same contract.
+// temporary is [B, H, tile, T]; nothing of size [H, T, T] is ever built.
+//
+// The fused kernel (fused_received_attention.h; options.kernel) computes the
+// same column sums in two passes of its own (row log-sum-exp, then column
+// sums) with O(B * H * T) scratch; the model then keeps its SDPA attention.
+// By default CUDA tensors take it in CUDA builds.
 //
 // Example:
 //   ReceivedAttentionAccumulator acc({.include_self = true});
@@ -38,6 +42,7 @@
 #include <set>
 
 #include "workers/model/attention.h"
+#include "workers/scorer/attention_kernel.h"
 
 namespace cluedrop::scorer {
 
@@ -55,6 +60,9 @@ struct ReceivedAttentionOptions {
   // recomputing q.k from the observed queries and keys (two passes; the
   // model keeps its fused SDPA kernel). Both give the same numbers.
   bool reuse_forward_probabilities = true;
+  // Tiles or the fused kernel (attention_kernel.h). With the fused kernel,
+  // tile and reuse_forward_probabilities do not apply.
+  AttentionKernel kernel = AttentionKernel::kAuto;
 };
 
 class ReceivedAttentionAccumulator : public model::AttentionObserver {
@@ -79,6 +87,9 @@ class ReceivedAttentionAccumulator : public model::AttentionObserver {
 
   // Number of layers added so far.
   int64_t layers_used() const { return layers_used_; }
+
+  // Whether the layer goes through the fused kernel.
+  bool UsesFusedKernel(const model::LayerAttention& attention) const;
 
  private:
   ReceivedAttentionOptions options_;

@@ -10,6 +10,7 @@
 
 #include "workers/model/causal_lm.h"
 #include "workers/model/torch_status.h"
+#include "workers/scorer/fused_received_attention.h"
 #include "workers/scorer/received_attention.h"
 
 namespace cluedrop::scorer {
@@ -74,6 +75,21 @@ Status CheckIds(const std::vector<std::vector<int32_t>>& docs, int64_t vocab, co
   return OkStatus();
 }
 
+Status CheckKernel(AttentionKernel kernel, const model::CausalLM& model, const char* which) {
+  if (kernel != AttentionKernel::kFused) return OkStatus();
+  if (model.input_device().is_cuda()) {
+    if (FusedKernelHasCuda()) return OkStatus();
+    return FailedPreconditionError(
+        "kernel: fused on CUDA needs a CUDA build (configure with CLUEDROP_WITH_CUDA=ON)");
+  }
+  if (model.dtype() != torch::kFloat) {
+    return InvalidArgumentError(
+        std::string("kernel: fused on the CPU is the kernel's float32 host emulation, but the ") +
+        which + " model is " + std::string(c10::toString(model.dtype())));
+  }
+  return OkStatus();
+}
+
 Status CheckWindow(int64_t window, const model::CausalLM& model, const char* which) {
   const int64_t context = model.config().max_position_embeddings;
   if (context > 0 && window > context) {
@@ -121,9 +137,11 @@ StatusOr<std::vector<std::vector<float>>> Scorer::ReceivedWithWindow(
     int64_t window) const {
   CLUEDROP_RETURN_IF_ERROR(CheckOptions(options_));
   CLUEDROP_RETURN_IF_ERROR(CheckWindow(window, model, which));
+  CLUEDROP_RETURN_IF_ERROR(CheckKernel(options_.kernel, model, which));
   CLUEDROP_RETURN_IF_ERROR(CheckIds(docs, model.config().vocab_size, which));
   ReceivedAttentionOptions acc_options;
   acc_options.include_self = options_.include_self;
+  acc_options.kernel = options_.kernel;
   acc_options.tile =
       options_.tile > 0 ? options_.tile : (model.input_device().is_cuda() ? 1024 : 128);
   CLUEDROP_ASSIGN_OR_RETURN(acc_options.layers,
@@ -173,6 +191,7 @@ StatusOr<std::vector<DocumentScores>> Scorer::Score(
   for (auto [model, which] : {std::pair{&large, "large"}, std::pair{&small, "small"}}) {
     CLUEDROP_RETURN_IF_ERROR(
         ResolveLayers(options_.layers, model->config().num_layers, which).status());
+    CLUEDROP_RETURN_IF_ERROR(CheckKernel(options_.kernel, *model, which));
     CLUEDROP_RETURN_IF_ERROR(CheckIds(docs, model->config().vocab_size, which));
   }
   CLUEDROP_ASSIGN_OR_RETURN(auto received_large, ReceivedWithWindow(large, "large", docs, window));

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "workers/scorer/attention_kernel.h"
 
 namespace cluedrop::model {
 class CausalLM;
@@ -57,6 +58,9 @@ struct ScoreOptions {
   // device: 128 on the CPU (cache-sized), 1024 on CUDA (fewer, larger
   // kernels). Peak extra memory is about batch * heads * tile * T * 4 bytes.
   int64_t tile = 0;
+  // The received-attention computation (attention_kernel.h); auto = the
+  // fused kernel on CUDA devices of CUDA builds, the tiles elsewhere.
+  AttentionKernel kernel = AttentionKernel::kAuto;
 };
 
 // One document's scores, one value per token (NaN = no score).

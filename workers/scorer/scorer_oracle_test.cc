@@ -4,7 +4,8 @@
 // applies the design formula in float64. Our received_large, received_small
 // and contrast must agree within 1e-5 (float32) in every case (with and
 // without include_self, default and small windows, layer subsets), with the
-// documents batched and right-padded (several token budgets and tile sizes),
+// documents batched and right-padded (several token budgets, tile sizes and
+// the fused kernel's host emulation),
 // and also through a left-padded batch fed to the accumulator directly. The
 // cross-tokenizer case projects our scores through byte offsets and compares
 // with an independent Python projection. A missing fixture fails.
@@ -90,14 +91,19 @@ TEST_P(ScorerOracleTest, BatchedPaddedScoresMatchTransformers) {
   MaxErrors all;
   for (const json& c : expected_["cases"]) {
     for (int64_t batch_tokens : {1, 100, 8192}) {
-      for (int64_t tile : {5, 128}) {
+      // The tiles at two sizes, and the fused kernel (its host emulation).
+      for (auto [kernel, tile] : {std::pair{AttentionKernel::kTiled, int64_t{5}},
+                                  std::pair{AttentionKernel::kTiled, int64_t{128}},
+                                  std::pair{AttentionKernel::kFused, int64_t{0}}}) {
         ScoreOptions o = OptionsFor(c);
         o.batch_tokens = batch_tokens;
         o.tile = tile;
+        o.kernel = kernel;
         const std::string what =
             std::string(GetParam()) + " include_self=" + (o.include_self ? "true" : "false") +
             " window=" + std::to_string(o.window_tokens) + " layers=" + c["layers"].dump() +
-            " batch_tokens=" + std::to_string(batch_tokens) + " tile=" + std::to_string(tile);
+            " batch_tokens=" + std::to_string(batch_tokens) + " kernel=" +
+            AttentionKernelName(kernel) + " tile=" + std::to_string(tile);
         auto scores = Scorer(o).Score(*large_, *small_, docs_);
         ASSERT_TRUE(scores.ok()) << what << ": " << scores.status();
         ASSERT_EQ(scores->size(), docs_.size());

@@ -131,6 +131,29 @@ TEST_P(ScorerFamilyTest, LongDocumentsAreScoredWindowByWindow) {
   }
 }
 
+// The fused kernel (its host emulation on the CPU) gives the tiles' scores
+// through the whole scorer: every family's masks (Mistral/Gemma-2 sliding
+// windows, Gemma-2 soft-capping, GPT-2), batched and padded.
+TEST_P(ScorerFamilyTest, FusedKernelGivesTheTiledScores) {
+  auto large = TinyModel(GetParam(), 1), small = TinyModel(GetParam(), 2);
+  auto docs = RandomDocs({17, 3, 1, 0, 40, 9, 55});
+  for (bool include_self : {true, false}) {
+    ScoreOptions tiled, fused;
+    tiled.batch_tokens = fused.batch_tokens = 100;
+    tiled.include_self = fused.include_self = include_self;
+    tiled.kernel = AttentionKernel::kTiled;
+    fused.kernel = AttentionKernel::kFused;
+    auto want = Scorer(tiled).Score(*large, *small, docs);
+    auto got = Scorer(fused).Score(*large, *small, docs);
+    ASSERT_TRUE(want.ok()) << want.status();
+    ASSERT_TRUE(got.ok()) << got.status();
+    for (size_t d = 0; d < docs.size(); ++d) {
+      ExpectSame((*got)[d].received_large, (*want)[d].received_large, 1e-6, "large");
+      ExpectSame((*got)[d].received_small, (*want)[d].received_small, 1e-6, "small");
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, ScorerFamilyTest,
                          ::testing::Values("llama", "mistral", "gemma2", "gpt2"));
 
@@ -162,6 +185,14 @@ TEST(ScorerTest, ReportsBadInputs) {
   o = {};
   o.tile = -1;
   EXPECT_EQ(code(o, docs).code(), StatusCode::kInvalidArgument);
+  // The fused kernel's CPU form is float32 only: a bfloat16 model is refused
+  // up front, naming the option.
+  o = {};
+  o.kernel = AttentionKernel::kFused;
+  ASSERT_TRUE(small->Place(model::DeviceMap::Even(3, {torch::kCPU}), torch::kBFloat16).ok());
+  s = code(o, docs);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("kernel: fused"), std::string::npos) << s;
 }
 
 }  // namespace

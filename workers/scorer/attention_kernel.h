@@ -1,0 +1,39 @@
+// Which computation collects received attention (torch-free, so options and
+// flags can name it).
+//   auto:  the fused kernel for CUDA tensors in CUDA builds, else the tiles.
+//   tiled: query tiles against all keys in torch ops (received_attention.h);
+//          reuses the forward's probabilities; any device and dtype.
+//   fused: the fused two-pass kernel (fused_received_attention.h): CUDA
+//          tensors on the GPU; CPU float32 through its slow host emulation.
+#ifndef CLUEDROP_WORKERS_SCORER_ATTENTION_KERNEL_H_
+#define CLUEDROP_WORKERS_SCORER_ATTENTION_KERNEL_H_
+
+#include <optional>
+#include <string_view>
+
+namespace cluedrop::scorer {
+
+enum class AttentionKernel { kAuto, kTiled, kFused };
+
+inline std::optional<AttentionKernel> ParseAttentionKernel(std::string_view name) {
+  if (name == "auto") return AttentionKernel::kAuto;
+  if (name == "tiled") return AttentionKernel::kTiled;
+  if (name == "fused") return AttentionKernel::kFused;
+  return std::nullopt;
+}
+
+inline const char* AttentionKernelName(AttentionKernel k) {
+  switch (k) {
+    case AttentionKernel::kAuto:
+      return "auto";
+    case AttentionKernel::kTiled:
+      return "tiled";
+    case AttentionKernel::kFused:
+      return "fused";
+  }
+  return "?";
+}
+
+}  // namespace cluedrop::scorer
+
+#endif  // CLUEDROP_WORKERS_SCORER_ATTENTION_KERNEL_H_
