@@ -1,10 +1,12 @@
 // Scoring cost of the cluedrop scorer on one sequence of T random tokens:
 // the plain forward of both reference models (SDPA, no head) vs scoring
-// (the same forwards plus received-attention tiles). Prints one JSON line;
+// (the same forwards plus received attention: the tiles or the fused kernel,
+// --attention_kernel auto|tiled|fused). Prints one JSON line;
 // bench/score.py tabulates it next to the reference method.
 //
 //   score_bench --large DIR --small DIR [--tokens T] [--device cpu|cuda]
 //               [--dtype float32|bfloat16] [--threads N] [--iters K] [--tile N (0: by device)]
+//               [--attention_kernel auto|tiled|fused]
 //               [--dump FILE]   (writes the contrast vector, one value per line)
 #include <ATen/Parallel.h>
 #if __has_include(<c10/cuda/CUDACachingAllocator.h>)
@@ -33,7 +35,8 @@ namespace {}  // namespace
 int main(int argc, char** argv) {
   std::map<std::string, std::string> f = {
       {"large", ""},    {"small", ""},  {"tokens", "512"}, {"device", "cpu"}, {"dtype", "float32"},
-      {"threads", "0"}, {"iters", "3"}, {"tile", "0"},     {"dump", ""}};
+      {"threads", "0"}, {"iters", "3"}, {"tile", "0"},     {"dump", ""},
+      {"attention_kernel", "auto"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || f.count(key.substr(2)) == 0) {
@@ -72,6 +75,12 @@ int main(int argc, char** argv) {
   };
   scorer::ScoreOptions options;
   options.tile = std::stoll(f["tile"]);
+  if (auto kernel = scorer::ParseAttentionKernel(f["attention_kernel"])) {
+    options.kernel = *kernel;
+  } else {
+    std::cerr << "--attention_kernel: expected auto, tiled or fused\n";
+    return 2;
+  }
   options.batch_tokens = std::max<int64_t>(tokens, 8192);
   scorer::Scorer scorer(options);
   const int iters = std::stoi(f["iters"]);
@@ -122,12 +131,13 @@ int main(int argc, char** argv) {
     for (float v : (*scores)[0].contrast) out << v << "\n";
   }
   std::printf(
-      "{\"impl\": \"cluedrop\", \"tokens\": %lld, \"device\": \"%s\", \"dtype\": \"%s\", "
-      "\"threads\": %d, "
+      "{\"impl\": \"cluedrop\", \"kernel\": \"%s\", \"tokens\": %lld, \"device\": \"%s\", "
+      "\"dtype\": \"%s\", \"threads\": %d, "
       "\"forward_ms\": %.2f, \"score_ms\": %.2f, \"score_tokens_per_s\": %.1f, \"peak_bytes\": "
       "%.0f, "
       "\"peak_kind\": \"%s\"}\n",
-      static_cast<long long>(tokens), f["device"].c_str(), f["dtype"].c_str(),
+      f["attention_kernel"].c_str(), static_cast<long long>(tokens), f["device"].c_str(),
+      f["dtype"].c_str(),
       at::get_num_threads(), 1000 * forward_s, 1000 * score_s, tokens / score_s, peak,
       cuda ? "cuda_peak_allocated" : "peak_rss_above_loaded");
   return 0;
