@@ -33,10 +33,11 @@ using cluedrop::bench::ResetPeakRss;
 namespace {}  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> f = {
-      {"large", ""},    {"small", ""},  {"tokens", "512"}, {"device", "cpu"}, {"dtype", "float32"},
-      {"threads", "0"}, {"iters", "3"}, {"tile", "0"},     {"dump", ""},
-      {"attention_kernel", "auto"}};
+  std::map<std::string, std::string> f = {{"large", ""},        {"small", ""},
+                                          {"tokens", "512"},    {"device", "cpu"},
+                                          {"dtype", "float32"}, {"threads", "0"},
+                                          {"iters", "3"},       {"tile", "0"},
+                                          {"dump", ""},         {"attention_kernel", "auto"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || f.count(key.substr(2)) == 0) {
@@ -137,8 +138,7 @@ int main(int argc, char** argv) {
       "%.0f, "
       "\"peak_kind\": \"%s\"}\n",
       f["attention_kernel"].c_str(), static_cast<long long>(tokens), f["device"].c_str(),
-      f["dtype"].c_str(),
-      at::get_num_threads(), 1000 * forward_s, 1000 * score_s, tokens / score_s, peak,
-      cuda ? "cuda_peak_allocated" : "peak_rss_above_loaded");
+      f["dtype"].c_str(), at::get_num_threads(), 1000 * forward_s, 1000 * score_s, tokens / score_s,
+      peak, cuda ? "cuda_peak_allocated" : "peak_rss_above_loaded");
   return 0;
 }

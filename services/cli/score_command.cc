@@ -37,8 +37,8 @@ int RunScore(const std::vector<std::string>& args) {
       "documents longer than this are scored in consecutive windows (0: the models' context)");
   flags.Add("include_self", &include_self, "count a token's attention to itself");
   flags.Add("attention_kernel", &kernel,
-            "auto (the fused kernel on CUDA, tiles elsewhere), tiled, or fused (on the CPU: its "
-            "slow float32 host emulation, for checks)");
+            "auto (for now: tiled), tiled, or fused (the fused CUDA kernel; not yet verified on a "
+            "GPU. On the CPU: its slow float32 host emulation, for checks)");
   if (std::optional<int> exit = ParseFlagsOrExit(flags, args)) return *exit;
   o.score.include_self = include_self;
   std::optional<scorer::AttentionKernel> parsed = scorer::ParseAttentionKernel(kernel);

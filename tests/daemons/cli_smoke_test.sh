@@ -22,6 +22,10 @@ printf 'name: x\ncorpus: {paths: [bio.csv]}\ntarget_model: {checkpoint_dir: /m}\
 set +e; "$cli" train "$work/train.yaml" --local 2>"$work/err"; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -q "\-\-scores is required: augmentation.mode contrast" "$work/err" \
   || fail "train without --scores in mode contrast: rc=$rc, $(cat "$work/err")"
+set +e; "$cli" score --large /m --small /m --input x.jsonl --output y.jsonl --attention_kernel flash \
+  2>"$work/err"; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "\-\-attention_kernel: expected auto, tiled or fused, got 'flash'" "$work/err" \
+  || fail "score --attention_kernel flash: rc=$rc, $(cat "$work/err")"
 set +e; "$cli" bogus 2>/dev/null; rc=$?; set -e
 [ "$rc" -eq 2 ] || fail "unknown command exit code $rc, want 2"
 

@@ -1,6 +1,8 @@
 // Which computation collects received attention (torch-free, so options and
 // flags can name it).
-//   auto:  the fused kernel for CUDA tensors in CUDA builds, else the tiles.
+//   auto:  the tiles for now. The fused kernel becomes auto's choice for CUDA
+//          tensors once it has passed its GPU tests (scripts/gpu_check): until
+//          then it has run only as its host emulation (docs/scoring.md).
 //   tiled: query tiles against all keys in torch ops (received_attention.h);
 //          reuses the forward's probabilities; any device and dtype.
 //   fused: the fused two-pass kernel (fused_received_attention.h): CUDA

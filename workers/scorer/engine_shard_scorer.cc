@@ -136,6 +136,7 @@ StatusOr<ShardScoringResult> EngineShardScorer::Score(const ShardScoringRequest&
     options.score.batch_tokens = s.batch_tokens;
     options.score.window_tokens = options_.window_tokens;
     options.score.tile = options_.tile;
+    options.score.kernel = options_.kernel;
     options.chunk_documents = options_.chunk_documents;
     options.chunk_tokens = 2 * std::max<int64_t>(1, s.batch_tokens);
     const model::Tokenizer* target =

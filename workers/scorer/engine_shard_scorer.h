@@ -26,6 +26,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "workers/scorer/attention_kernel.h"
 #include "workers/scorer/shard_scorer.h"
 
 namespace cluedrop::scorer {
@@ -40,6 +41,8 @@ struct EngineShardScorerOptions {
   // see ScoreOptions.
   int64_t window_tokens = 0;
   int64_t tile = 0;
+  // Received-attention computation (attention_kernel.h).
+  AttentionKernel kernel = AttentionKernel::kAuto;
 };
 
 class EngineShardScorer : public ShardScorer {

@@ -7,7 +7,8 @@ bool FusedKernelHasCuda() { return false; }
 
 namespace internal {
 
-void LaunchFusedOnCurrentStream(const kernel::Problem&, torch::ScalarType, const torch::Device& device) {
+void LaunchFusedOnCurrentStream(const kernel::Problem&, torch::ScalarType,
+                                const torch::Device& device) {
   TORCH_CHECK(false, "fused received attention on ", device,
               ": this build has no CUDA kernels (configure with CLUEDROP_WITH_CUDA=ON)");
 }

@@ -78,7 +78,7 @@ LayerAttention To(const LayerAttention& l, const torch::Device& device, torch::S
 }
 
 torch::Tensor Received(const std::vector<LayerAttention>& layers, AttentionKernel kernel,
-                  bool include_self) {
+                       bool include_self) {
   ReceivedAttentionAccumulator acc({include_self, {}, 128, false, kernel});
   for (const auto& l : layers) acc.OnLayer(l);
   return acc.Result().cpu();

@@ -31,8 +31,7 @@ void LaunchFusedOnCurrentStream(const kernel::Problem& problem, torch::ScalarTyp
   }
   c10::cuda::CUDAGuard guard(device);
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream(device.index()).stream();
-  const std::string error = kernel::LaunchReceivedAttention(
-      problem, element, stream);
+  const std::string error = kernel::LaunchReceivedAttention(problem, element, stream);
   TORCH_CHECK(error.empty(), "fused received attention kernel: ", error);
 }
 

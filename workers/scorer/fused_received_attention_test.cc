@@ -165,8 +165,12 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(FusedKernelEmulationTest, RejectsWhatItCannotRun) {
-  LayerAttention layer{0, torch::randn({1, 2, 5, 4}, torch::kBFloat16),
-                       torch::randn({1, 2, 5, 4}, torch::kBFloat16), 1.0, std::nullopt, {}};
+  LayerAttention layer{0,
+                       torch::randn({1, 2, 5, 4}, torch::kBFloat16),
+                       torch::randn({1, 2, 5, 4}, torch::kBFloat16),
+                       1.0,
+                       std::nullopt,
+                       {}};
   ReceivedAttentionAccumulator acc({true, {}, 64, true, AttentionKernel::kFused});
   try {
     acc.OnLayer(layer);

@@ -26,7 +26,9 @@ bool ReceivedAttentionAccumulator::UsesFusedKernel(const model::LayerAttention& 
     case AttentionKernel::kTiled:
       return false;
     case AttentionKernel::kAuto:
-      return a.query.is_cuda() && FusedKernelHasCuda();
+      // The tiles, verified on CUDA; the fused kernel is opt-in until it has
+      // passed scripts/gpu_check (attention_kernel.h).
+      return false;
   }
   return false;
 }

@@ -19,7 +19,7 @@
 // The fused kernel (fused_received_attention.h; options.kernel) computes the
 // same column sums in two passes of its own (row log-sum-exp, then column
 // sums) with O(B * H * T) scratch; the model then keeps its SDPA attention.
-// By default CUDA tensors take it in CUDA builds.
+// Opt-in (AttentionKernel::kFused) until it has passed its GPU tests.
 //
 // Example:
 //   ReceivedAttentionAccumulator acc({.include_self = true});

@@ -41,9 +41,9 @@
 
 namespace cluedrop::scorer::kernel {
 
-constexpr int kThreads = 128;    // per block (4 warps)
-constexpr int kTileRows = 64;    // query rows per tile
-constexpr int kTileCols = 64;    // key columns per tile
+constexpr int kThreads = 128;            // per block (4 warps)
+constexpr int kTileRows = 64;            // query rows per tile
+constexpr int kTileCols = 64;            // key columns per tile
 constexpr int kScoreLd = kTileCols + 4;  // padded row of the score tile (floats)
 
 // One layer's inputs and outputs, all device (or, emulated, host) pointers.
@@ -56,12 +56,12 @@ struct Problem {
   const void* key = nullptr;
   const uint8_t* key_valid = nullptr;  // [B, T] contiguous, nonzero = real; null = all real
   float scale = 1.0f;
-  float softcap = 0.0f;   // <= 0: none
-  int64_t window = 0;     // keys with q - k >= window are hidden; <= 0: none
+  float softcap = 0.0f;  // <= 0: none
+  int64_t window = 0;    // keys with q - k >= window are hidden; <= 0: none
   bool include_self = true;
-  float column_weight = 1.0f;  // multiplies every head's column sums (1/H)
-  float* row_lse = nullptr;    // [B, H, T] float32 scratch written by pass 1
-  float* column_sum = nullptr; // [B, T] float32, accumulated into by pass 2
+  float column_weight = 1.0f;   // multiplies every head's column sums (1/H)
+  float* row_lse = nullptr;     // [B, H, T] float32 scratch written by pass 1
+  float* column_sum = nullptr;  // [B, T] float32, accumulated into by pass 2
 };
 
 // Head-dim elements staged per step and the padded shared-memory row: 16-bit
@@ -77,7 +77,7 @@ template <typename T>
 struct SharedTiles {
   alignas(128) T q[kTileRows][Staging<T>::kLd];
   alignas(128) T k[kTileCols][Staging<T>::kLd];
-  alignas(128) float s[kTileRows][kScoreLd];  // scores q.k (unscaled) of the tile
+  alignas(128) float s[kTileRows][kScoreLd];             // scores q.k (unscaled) of the tile
   float part_max[kTileRows][2], part_sum[kTileRows][2];  // pass 1: per half row
   float row_max[kTileRows], row_sum[kTileRows];          // pass 1: running state
   float lse[kTileRows];                                  // pass 2: of the query tile
@@ -210,8 +210,8 @@ CLUEDROP_HD void RowLseBlock(const Problem& p, SharedTiles<T>& s, int qt, int h,
 #pragma nv_exec_check_disable
 #endif
 template <typename T, typename Exec, typename AtomicAdd>
-CLUEDROP_HD void ColumnSumBlock(const Problem& p, SharedTiles<T>& s, int kt, int h, int b,
-                                Exec& ex, AtomicAdd atomic_add) {
+CLUEDROP_HD void ColumnSumBlock(const Problem& p, SharedTiles<T>& s, int kt, int h, int b, Exec& ex,
+                                AtomicAdd atomic_add) {
   constexpr int kChunk = Staging<T>::kChunk;
   const int c0 = kt * kTileCols;
   const int c_last = (c0 + kTileCols < p.tokens ? c0 + kTileCols : p.tokens) - 1;

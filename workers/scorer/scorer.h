@@ -59,7 +59,7 @@ struct ScoreOptions {
   // kernels). Peak extra memory is about batch * heads * tile * T * 4 bytes.
   int64_t tile = 0;
   // The received-attention computation (attention_kernel.h); auto = the
-  // fused kernel on CUDA devices of CUDA builds, the tiles elsewhere.
+  // tiles for now, fused = the fused kernel (CUDA; CPU float32: emulated).
   AttentionKernel kernel = AttentionKernel::kAuto;
 };
 

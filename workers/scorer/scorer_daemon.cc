@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -48,10 +49,18 @@ void RegisterScorerFlags(FlagSet* flags, ScorerDaemonOptions* options) {
   RegisterCoordinatorClientFlags(flags, &options->client);
   flags->Add("lease_wait_ms", &options->lease_wait_ms,
              "how long one LeaseShard call waits for work, in ms");
+  flags->Add("attention_kernel", &options->attention_kernel,
+             "received attention: auto (for now: tiled), tiled, or fused (the fused CUDA kernel; "
+             "not yet verified on a GPU)");
 }
 
 absl::Status RunScorerDaemon(const ScorerDaemonOptions& options, ShutdownController* shutdown) {
   if (absl::Status status = ValidateDevice(options.worker.device); !status.ok()) return status;
+  std::optional<AttentionKernel> kernel = ParseAttentionKernel(options.attention_kernel);
+  if (!kernel) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--attention_kernel: expected auto, tiled or fused, got '", options.attention_kernel, "'"));
+  }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       MakeCoordinatorChannel(options.worker, options.client);
   if (!channel.ok()) return channel.status();
@@ -65,7 +74,7 @@ absl::Status RunScorerDaemon(const ScorerDaemonOptions& options, ShutdownControl
   worker_options.bearer_token = options.client.token;
   worker_options.lease_wait_ms = options.lease_wait_ms;
   worker_options.log = &std::cerr;
-  EngineShardScorer engine({.device = options.worker.device});
+  EngineShardScorer engine({.device = options.worker.device, .kernel = *kernel});
   const std::string coordinator = options.worker.coordinator;
   return RunWorkerDaemon(
       ScorerRole(), options.worker, shutdown,

@@ -33,6 +33,8 @@ struct ScorerDaemonOptions {
   CoordinatorClientOptions client;
   // LeaseShard long-poll wait, milliseconds.
   uint32_t lease_wait_ms = 10000;
+  // --attention_kernel: auto, tiled or fused (attention_kernel.h).
+  std::string attention_kernel = "auto";
 };
 
 // The scorer's role: name, --help summary, default ports 50061 / 9465.

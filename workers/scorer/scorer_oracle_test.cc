@@ -102,8 +102,8 @@ TEST_P(ScorerOracleTest, BatchedPaddedScoresMatchTransformers) {
         const std::string what =
             std::string(GetParam()) + " include_self=" + (o.include_self ? "true" : "false") +
             " window=" + std::to_string(o.window_tokens) + " layers=" + c["layers"].dump() +
-            " batch_tokens=" + std::to_string(batch_tokens) + " kernel=" +
-            AttentionKernelName(kernel) + " tile=" + std::to_string(tile);
+            " batch_tokens=" + std::to_string(batch_tokens) +
+            " kernel=" + AttentionKernelName(kernel) + " tile=" + std::to_string(tile);
         auto scores = Scorer(o).Score(*large_, *small_, docs_);
         ASSERT_TRUE(scores.ok()) << what << ": " << scores.status();
         ASSERT_EQ(scores->size(), docs_.size());
