@@ -28,6 +28,7 @@ void AddFusedColumnSums(const model::LayerAttention& a, const torch::Tensor& val
   TORCH_CHECK(a.mask.query_offset == 0 && k.size(0) == b && k.size(2) == t && k.size(3) == d,
               "fused received attention needs a cache-free forward, got query ", q.sizes(),
               ", key ", k.sizes());
+  TORCH_CHECK(d > 0, "fused received attention: head dim must be > 0");
   TORCH_CHECK(kv > 0 && heads % kv == 0, "fused received attention: ", kv,
               " key heads do not divide ", heads, " query heads");
   TORCH_CHECK(k.scalar_type() == q.scalar_type() && k.device() == q.device(),
@@ -41,6 +42,7 @@ void AddFusedColumnSums(const model::LayerAttention& a, const torch::Tensor& val
               "fused received attention: column_sum must be contiguous [", b, ", ", t,
               "] float32 on ", q.device());
 
+  if (b == 0 || t == 0) return;  // nothing to add (a GPU grid cannot be empty)
   const torch::Tensor valid_bytes = valid.contiguous();
   torch::Tensor row_lse = torch::empty({b, heads, t}, column_sum.options());
   kernel::Problem p;

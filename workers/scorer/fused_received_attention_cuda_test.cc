@@ -123,7 +123,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"llama_d128_left", 3, 8, 8, 257, 128, std::nullopt, std::nullopt, 2},
                       Case{"gpt2_d80", 1, 4, 4, 130, 80, std::nullopt, std::nullopt, 0},
                       Case{"gemma2_d256_window", 2, 8, 4, 400, 256, 50.0, 96, 1},
-                      Case{"window_left", 2, 4, 2, 200, 64, std::nullopt, 33, 2}),
+                      Case{"window_left", 2, 4, 2, 200, 64, std::nullopt, 33, 2},
+                      Case{"one_token", 1, 4, 2, 1, 64, std::nullopt, std::nullopt, 0},
+                      Case{"t63_d80", 2, 4, 2, 63, 80, std::nullopt, 7, 1},
+                      Case{"t65_d80", 2, 4, 1, 65, 80, 30.0, std::nullopt, 2}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(FusedCudaMemoryTest, NoHeadsByTByTAllocation) {

@@ -83,6 +83,7 @@ __global__ void __launch_bounds__(kThreads) ColumnSumKernel(Problem p) {
 template <typename T>
 std::string Launch(const Problem& p, cudaStream_t stream) {
   const dim3 grid(Tiles(p.tokens), p.heads, p.batch);
+  cudaGetLastError();  // clear an earlier, unrelated error so it is not blamed on this launch
   RowLseKernel<T><<<grid, kThreads, 0, stream>>>(p);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) {
     return std::string("row log-sum-exp pass: ") + cudaGetErrorString(e);

@@ -66,11 +66,12 @@ struct Problem {
 
 // Head-dim elements staged per step and the padded shared-memory row: 16-bit
 // inputs take 64 (a row of 144 bytes keeps every 16 x 16 MMA fragment
-// 32-byte aligned), float32 takes 32 so a block stays under 48 KiB.
+// 32-byte aligned), float32 takes 32 so a block stays under 48 KiB, in rows
+// of 33 so the scalar product's column reads hit 32 different banks.
 template <typename T>
 struct Staging {
   static constexpr int kChunk = sizeof(T) == 2 ? 64 : 32;
-  static constexpr int kLd = kChunk + (sizeof(T) == 2 ? 8 : 4);
+  static constexpr int kLd = kChunk + (sizeof(T) == 2 ? 8 : 1);
 };
 
 template <typename T>
