@@ -88,7 +88,7 @@ def main():
     print("peak = memory scoring needs beyond the loaded models: CPU, peak RSS during the timed "
           "iterations minus RSS before them (VmHWM reset through /proc/self/clear_refs); CUDA, the "
           "allocator's peak allocated bytes during them minus those allocated before. kernel auto = "
-          "the fused kernel on CUDA (CUDA builds), the tiles on the CPU; max |dC| = largest contrast "
+          "the tiles for now (the fused kernel is opt-in until verified on a GPU); max |dC| = largest contrast "
           "difference from the reference where both are defined")
 
 
