@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   if (auto kernel = scorer::ParseAttentionKernel(f["attention_kernel"])) {
     options.kernel = *kernel;
   } else {
-    std::cerr << "--attention_kernel: expected auto, tiled or fused\n";
+    std::cerr << scorer::AttentionKernelFlagError(f["attention_kernel"]) << "\n";
     return 2;
   }
   options.batch_tokens = std::max<int64_t>(tokens, 8192);

@@ -41,17 +41,11 @@ import subprocess
 import sys
 import tempfile
 
+from proc_memory import proc_status_bytes  # bench/, next to this script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("CLUEDROP_CACHE", os.path.expanduser("~/.cache/cluedrop"))
 PRESET = "llama-30m-8k"
-
-
-def proc_status_bytes(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def reference(args):

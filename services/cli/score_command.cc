@@ -43,8 +43,7 @@ int RunScore(const std::vector<std::string>& args) {
   o.score.include_self = include_self;
   std::optional<scorer::AttentionKernel> parsed = scorer::ParseAttentionKernel(kernel);
   if (!parsed) {
-    std::cerr << "cluedrop score: --attention_kernel: expected auto, tiled or fused, got '"
-              << kernel << "'" << std::endl;
+    std::cerr << "cluedrop score: " << scorer::AttentionKernelFlagError(kernel) << std::endl;
     return kExitUsage;
   }
   o.score.kernel = *parsed;

@@ -11,6 +11,7 @@
 #define CLUEDROP_WORKERS_SCORER_ATTENTION_KERNEL_H_
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace cluedrop::scorer {
@@ -22,6 +23,11 @@ inline std::optional<AttentionKernel> ParseAttentionKernel(std::string_view name
   if (name == "tiled") return AttentionKernel::kTiled;
   if (name == "fused") return AttentionKernel::kFused;
   return std::nullopt;
+}
+
+// What a command says when --attention_kernel names none of them.
+inline std::string AttentionKernelFlagError(std::string_view got) {
+  return "--attention_kernel: expected auto, tiled or fused, got '" + std::string(got) + "'";
 }
 
 inline const char* AttentionKernelName(AttentionKernel k) {

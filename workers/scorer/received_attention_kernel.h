@@ -134,17 +134,43 @@ CLUEDROP_HD inline void ScoreTileScalar(SharedTiles<T>& s, bool first, int tid, 
   }
 }
 
+// Scores q.k (unscaled) of query slots [r0, r0 + 64) against key slots
+// [c0, c0 + 64) into s.s, staging the head dim chunk by chunk. With one
+// chunk, an operand whose stage_* is false stays from the block's previous
+// tile; with several, both are staged every chunk. on_first_chunk(tid) runs
+// in the first staging phase (the tile's flags).
+#if defined(__CUDACC__)
+#pragma nv_exec_check_disable
+#endif
+template <typename T, typename Exec, typename F>
+CLUEDROP_HD void ScoreQueryKeyTile(const Problem& p, SharedTiles<T>& s, Exec& ex, const T* qh,
+                                   int r0, bool stage_q, const T* kh, int c0, bool stage_k,
+                                   F on_first_chunk) {
+  constexpr int kChunk = Staging<T>::kChunk;
+  const bool one_chunk = p.head_dim <= kChunk;
+  for (int d0 = 0; d0 < p.head_dim; d0 += kChunk) {
+    ex.Phase([&](int tid) {
+      if (stage_q || !one_chunk) {
+        StageRows<T>(qh, p.q_stride_t, r0, p.tokens, p.head_dim, d0, s.q, tid);
+      }
+      if (stage_k || !one_chunk) {
+        StageRows<T>(kh, p.k_stride_t, c0, p.tokens, p.head_dim, d0, s.k, tid);
+      }
+      if (d0 == 0) on_first_chunk(tid);
+    });
+    ex.ScoreTile(s, d0 == 0);
+  }
+}
+
 // Pass 1. Block (query tile `qt`, head h, batch row b).
 #if defined(__CUDACC__)
 #pragma nv_exec_check_disable
 #endif
 template <typename T, typename Exec>
 CLUEDROP_HD void RowLseBlock(const Problem& p, SharedTiles<T>& s, int qt, int h, int b, Exec& ex) {
-  constexpr int kChunk = Staging<T>::kChunk;
   const int r0 = qt * kTileRows;
   const int r_last = (r0 + kTileRows < p.tokens ? r0 + kTileRows : p.tokens) - 1;
   const int k_first = p.window > 0 && r0 - p.window + 1 > 0 ? int(r0 - p.window + 1) : 0;
-  const bool q_resident = p.head_dim <= kChunk;  // one chunk: stage the queries once
   const T* qh = QueryHead<T>(p, b, h);
   const T* kh = KeyHead<T>(p, b, h);
   ex.Phase([&](int tid) {
@@ -155,27 +181,23 @@ CLUEDROP_HD void RowLseBlock(const Problem& p, SharedTiles<T>& s, int qt, int h,
   });
   for (int kt = k_first / kTileCols; kt <= r_last / kTileCols; ++kt) {
     const int c0 = kt * kTileCols;
-    for (int d0 = 0; d0 < p.head_dim; d0 += kChunk) {
-      ex.Phase([&](int tid) {
-        if (!q_resident || kt == k_first / kTileCols) {
-          StageRows<T>(qh, p.q_stride_t, r0, p.tokens, p.head_dim, d0, s.q, tid);
-        }
-        StageRows<T>(kh, p.k_stride_t, c0, p.tokens, p.head_dim, d0, s.k, tid);
-        if (d0 == 0 && tid < kTileCols) s.k_real[tid] = RealToken(p, b, c0 + tid);
-      });
-      ex.ScoreTile(s, d0 == 0);
-    }
-    // Two threads per row, 32 columns each: the half row's max and sum.
+    ScoreQueryKeyTile<T>(p, s, ex, qh, r0, kt == k_first / kTileCols, kh, c0, true, [&](int tid) {
+      if (tid < kTileCols) s.k_real[tid] = RealToken(p, b, c0 + tid);
+    });
+    // Two threads per row, 32 columns each: the half row's max and sum. The
+    // first loop turns its scores into logits in place (-inf where hidden).
     ex.Phase([&](int tid) {
       const int r = tid >> 1, half = tid & 1, q = r0 + r;
       float m = -INFINITY, l = 0.0f;
       if (q < p.tokens) {
         for (int c = half * 32; c < half * 32 + 32; ++c) {
-          if (s.k_real[c] && Visible(p, q, c0 + c)) m = fmaxf(m, Logit(p, s.s[r][c]));
+          const float x = s.k_real[c] && Visible(p, q, c0 + c) ? Logit(p, s.s[r][c]) : -INFINITY;
+          s.s[r][c] = x;
+          m = fmaxf(m, x);
         }
         if (m > -INFINITY) {
           for (int c = half * 32; c < half * 32 + 32; ++c) {
-            if (s.k_real[c] && Visible(p, q, c0 + c)) l += expf(Logit(p, s.s[r][c]) - m);
+            if (s.s[r][c] > -INFINITY) l += expf(s.s[r][c] - m);
           }
         }
       }
@@ -213,13 +235,11 @@ CLUEDROP_HD void RowLseBlock(const Problem& p, SharedTiles<T>& s, int qt, int h,
 template <typename T, typename Exec, typename AtomicAdd>
 CLUEDROP_HD void ColumnSumBlock(const Problem& p, SharedTiles<T>& s, int kt, int h, int b, Exec& ex,
                                 AtomicAdd atomic_add) {
-  constexpr int kChunk = Staging<T>::kChunk;
   const int c0 = kt * kTileCols;
   const int c_last = (c0 + kTileCols < p.tokens ? c0 + kTileCols : p.tokens) - 1;
   const int q_last = p.window > 0 && c_last + p.window - 1 < p.tokens - 1
                          ? int(c_last + p.window - 1)
                          : p.tokens - 1;
-  const bool k_resident = p.head_dim <= kChunk;  // one chunk: stage the keys once
   const T* qh = QueryHead<T>(p, b, h);
   const T* kh = KeyHead<T>(p, b, h);
   const float* lse = p.row_lse + (int64_t(b) * p.heads + h) * p.tokens;
@@ -229,20 +249,13 @@ CLUEDROP_HD void ColumnSumBlock(const Problem& p, SharedTiles<T>& s, int kt, int
   });
   for (int qt = c0 / kTileRows; qt <= q_last / kTileRows; ++qt) {
     const int r0 = qt * kTileRows;
-    for (int d0 = 0; d0 < p.head_dim; d0 += kChunk) {
-      ex.Phase([&](int tid) {
-        if (!k_resident || qt == c0 / kTileRows) {
-          StageRows<T>(kh, p.k_stride_t, c0, p.tokens, p.head_dim, d0, s.k, tid);
-        }
-        StageRows<T>(qh, p.q_stride_t, r0, p.tokens, p.head_dim, d0, s.q, tid);
-        if (d0 == 0 && tid < kTileRows) {
-          const bool real = RealToken(p, b, r0 + tid);
-          s.q_real[tid] = real;
-          s.lse[tid] = real ? lse[r0 + tid] : INFINITY;
-        }
-      });
-      ex.ScoreTile(s, d0 == 0);
-    }
+    ScoreQueryKeyTile<T>(p, s, ex, qh, r0, true, kh, c0, qt == c0 / kTileRows, [&](int tid) {
+      if (tid < kTileRows) {
+        const bool real = RealToken(p, b, r0 + tid);
+        s.q_real[tid] = real;
+        s.lse[tid] = real ? lse[r0 + tid] : INFINITY;
+      }
+    });
     // Two threads per column, 32 query rows each; consecutive threads read
     // consecutive columns of a score row.
     ex.Phase([&](int tid) {

@@ -58,8 +58,7 @@ absl::Status RunScorerDaemon(const ScorerDaemonOptions& options, ShutdownControl
   if (absl::Status status = ValidateDevice(options.worker.device); !status.ok()) return status;
   std::optional<AttentionKernel> kernel = ParseAttentionKernel(options.attention_kernel);
   if (!kernel) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--attention_kernel: expected auto, tiled or fused, got '", options.attention_kernel, "'"));
+    return absl::InvalidArgumentError(AttentionKernelFlagError(options.attention_kernel));
   }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       MakeCoordinatorChannel(options.worker, options.client);
