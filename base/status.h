@@ -1,7 +1,7 @@
 // A small Status / StatusOr for the torch-only core (workers/model, scorer and
 // trainer compute). That core must build on GPU machines that have libtorch
 // but no abseil, so it cannot use absl::Status; services convert with
-// ToAbslStatus() in services/common/status_adapter.h at the edge.
+// ToAbslStatus() in base/absl_status.h at the edge.
 //
 // Codes share absl's canonical numbering, so conversion is a cast.
 //

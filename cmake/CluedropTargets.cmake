@@ -77,19 +77,27 @@ endfunction()
 # cluedrop_proto_library(NAME n PROTOS cluedrop/v1/a.proto ... [GRPC])
 # Runs protoc (and the gRPC plugin, with mocks) on protos relative to the
 # current source dir; output lands in ${PROJECT_BINARY_DIR}/gen only.
+# Two libraries: n_messages (the messages; protobuf only, for the gRPC-free
+# core) and n (n_messages plus, with GRPC, the service stubs on grpc++).
 function(cluedrop_proto_library)
   cmake_parse_arguments(ARG "GRPC" "NAME" "PROTOS" ${ARGN})
   set(out_dir "${PROJECT_BINARY_DIR}/gen")
   file(MAKE_DIRECTORY "${out_dir}")
-  get_target_property(grpc_plugin gRPC::grpc_cpp_plugin LOCATION)
-  set(generated)
+  if(ARG_GRPC)
+    get_target_property(grpc_plugin gRPC::grpc_cpp_plugin LOCATION)
+  endif()
+  set(messages)
+  set(stubs)
   foreach(proto ${ARG_PROTOS})
     string(REGEX REPLACE "\\.proto$" "" base "${proto}")
     set(outs "${out_dir}/${base}.pb.h" "${out_dir}/${base}.pb.cc")
+    list(APPEND messages "${out_dir}/${base}.pb.h" "${out_dir}/${base}.pb.cc")
     set(args --cpp_out=${out_dir})
     if(ARG_GRPC)
-      list(APPEND outs "${out_dir}/${base}.grpc.pb.h" "${out_dir}/${base}.grpc.pb.cc"
-                       "${out_dir}/${base}_mock.grpc.pb.h")
+      set(grpc_outs "${out_dir}/${base}.grpc.pb.h" "${out_dir}/${base}.grpc.pb.cc"
+                    "${out_dir}/${base}_mock.grpc.pb.h")
+      list(APPEND outs ${grpc_outs})
+      list(APPEND stubs ${grpc_outs})
       list(APPEND args --grpc_out=generate_mock_code=true:${out_dir}
                        --plugin=protoc-gen-grpc=${grpc_plugin})
     endif()
@@ -100,13 +108,15 @@ function(cluedrop_proto_library)
       DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${proto}" protobuf::protoc
       COMMENT "protoc ${proto}"
       VERBATIM)
-    list(APPEND generated ${outs})
   endforeach()
-  add_library(${ARG_NAME} STATIC ${generated})
-  target_include_directories(${ARG_NAME} PUBLIC "${out_dir}")
-  target_link_libraries(${ARG_NAME} PUBLIC protobuf::libprotobuf)
+  add_library(${ARG_NAME}_messages STATIC ${messages})
+  target_include_directories(${ARG_NAME}_messages PUBLIC "${out_dir}")
+  target_link_libraries(${ARG_NAME}_messages PUBLIC protobuf::libprotobuf)
   if(ARG_GRPC)
-    target_link_libraries(${ARG_NAME} PUBLIC gRPC::grpc++)
+    add_library(${ARG_NAME} STATIC ${stubs})
+    target_link_libraries(${ARG_NAME} PUBLIC ${ARG_NAME}_messages gRPC::grpc++)
+  else()
+    add_library(${ARG_NAME} ALIAS ${ARG_NAME}_messages)
   endif()
 endfunction()
 
@@ -134,4 +144,18 @@ function(cluedrop_fuzz_target)
     add_test(NAME ${ARG_NAME}.corpus COMMAND ${ARG_NAME} "${CMAKE_CURRENT_SOURCE_DIR}/${ARG_CORPUS}")
     set_tests_properties(${ARG_NAME}.corpus PROPERTIES LABELS "fuzz" TIMEOUT 60)
   endif()
+endfunction()
+
+# The Python packages of the source tree that tests import: cluedrop_local
+# (python/: real daemons), cluedrop_testing (tests/python/: test helpers)
+# and cluedrop_demo (demo/). Call cluedrop_python_path_for_tests() at the
+# end of a CMakeLists that adds tests: every test of that directory gets
+# PYTHONPATH (CMake 3.25 sets test properties per directory only).
+set(CLUEDROP_PYTHONPATH
+  "${PROJECT_SOURCE_DIR}/python:${PROJECT_SOURCE_DIR}/tests/python:${PROJECT_SOURCE_DIR}/demo")
+function(cluedrop_python_path_for_tests)
+  get_property(tests DIRECTORY PROPERTY TESTS)
+  foreach(test ${tests})
+    set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT "PYTHONPATH=${CLUEDROP_PYTHONPATH}")
+  endforeach()
 endfunction()

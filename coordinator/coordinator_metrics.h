@@ -1,68 +1,45 @@
-// The coordinator's Prometheus metrics (docs/coordinator.md, deploy/grafana):
-//   cluedrop_coordinator_jobs{state}                      gauge
-//   cluedrop_coordinator_shards{state}                    gauge (pending|leased|scored, active
-//   jobs) cluedrop_coordinator_workers                          gauge (registered scorers)
-//   cluedrop_coordinator_leases_granted_total             counter
-//   cluedrop_coordinator_lease_expirations_total          counter
-//   cluedrop_coordinator_shard_retries_total              counter (requeued after a failure)
-//   cluedrop_coordinator_shard_failures_total{kind}       counter (expired|error|fatal)
-//   cluedrop_coordinator_duplicate_completions_total      counter
-//   cluedrop_coordinator_shards_completed_total           counter
-//   cluedrop_coordinator_tokens_scored_total              counter
-//   cluedrop_coordinator_stream_bytes_total               counter (scored shards sent to trainers)
-//   cluedrop_coordinator_stream_chunks_total              counter
-//   cluedrop_coordinator_state_commit_seconds             histogram (SQLite transactions)
+// What the job manager reports while it works: job, shard and worker counts,
+// lease and completion events, stream volume and commit latency. A seam: the
+// coordinator daemon exports these to Prometheus
+// (coordinator/server/prometheus_coordinator_metrics.h); the core itself
+// links no metrics library, and tests may pass a fake or nullptr.
 //
-// Thread-safe (prometheus-cpp metrics are).
+// Implementations must be thread-safe: JobManager calls them under its own
+// lock, from any RPC thread and its ticker.
 #ifndef CLUEDROP_COORDINATOR_COORDINATOR_METRICS_H_
 #define CLUEDROP_COORDINATOR_COORDINATOR_METRICS_H_
 
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <array>
-#include <map>
-#include <string>
+#include <cstdint>
+#include <string_view>
 
 namespace cluedrop::coordinator {
 
 class CoordinatorMetrics {
  public:
-  explicit CoordinatorMetrics(prometheus::Registry& registry);
+  virtual ~CoordinatorMetrics() = default;
 
-  // Sets the per-state job gauge; `counts` is indexed by v1::JobState.
-  void SetJobs(const std::array<uint64_t, 8>& counts);
-  void SetShards(const std::array<uint64_t, 3>& pending_leased_scored);
-  void SetWorkers(uint64_t n) { workers_->Set(static_cast<double>(n)); }
+  // Jobs by state; `counts` is indexed by v1::JobState.
+  virtual void SetJobs(const std::array<uint64_t, 8>& counts) = 0;
+  // Shards of active jobs: pending, leased, scored.
+  virtual void SetShards(const std::array<uint64_t, 3>& pending_leased_scored) = 0;
+  // Registered scorer workers.
+  virtual void SetWorkers(uint64_t n) = 0;
 
-  prometheus::Counter& leases_granted() { return *leases_granted_; }
-  prometheus::Counter& lease_expirations() { return *lease_expirations_; }
-  prometheus::Counter& shard_retries() { return *shard_retries_; }
-  prometheus::Counter& shard_failures(const std::string& kind);
-  prometheus::Counter& duplicate_completions() { return *duplicates_; }
-  prometheus::Counter& shards_completed() { return *completed_; }
-  prometheus::Counter& tokens_scored() { return *tokens_; }
-  prometheus::Counter& stream_bytes() { return *stream_bytes_; }
-  prometheus::Counter& stream_chunks() { return *stream_chunks_; }
-  prometheus::Histogram& commit_seconds() { return *commit_seconds_; }
-
- private:
-  std::array<prometheus::Gauge*, 8> jobs_{};
-  std::array<prometheus::Gauge*, 3> shards_{};
-  prometheus::Gauge* workers_;
-  prometheus::Counter* leases_granted_;
-  prometheus::Counter* lease_expirations_;
-  prometheus::Counter* shard_retries_;
-  prometheus::Family<prometheus::Counter>* failures_family_;
-  std::map<std::string, prometheus::Counter*> failures_;
-  prometheus::Counter* duplicates_;
-  prometheus::Counter* completed_;
-  prometheus::Counter* tokens_;
-  prometheus::Counter* stream_bytes_;
-  prometheus::Counter* stream_chunks_;
-  prometheus::Histogram* commit_seconds_;
+  virtual void LeaseGranted() = 0;
+  virtual void LeaseExpired() = 0;
+  // A failed or expired shard went back to the queue.
+  virtual void ShardRetried() = 0;
+  // A lease was lost; `kind` is expired, error, fatal or restarted.
+  virtual void ShardFailed(std::string_view kind) = 0;
+  // A shard result arrived after another result had won.
+  virtual void DuplicateCompletion() = 0;
+  // A scored shard was accepted and stored; `tokens` reference-model tokens.
+  virtual void ShardCompleted(uint64_t tokens) = 0;
+  // One StreamShards chunk of `bytes` serialized bytes went to a trainer.
+  virtual void StreamChunkSent(uint64_t bytes) = 0;
+  // One durable state transaction took `seconds`.
+  virtual void StateCommitted(double seconds) = 0;
 };
 
 }  // namespace cluedrop::coordinator

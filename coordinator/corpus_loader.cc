@@ -6,8 +6,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/absl_status.h"
 #include "corpus/document_reader.h"
-#include "services/common/status_adapter.h"
 
 namespace cluedrop::coordinator {
 namespace {

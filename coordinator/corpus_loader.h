@@ -28,11 +28,11 @@
 #include "absl/status/statusor.h"
 #include "cluedrop/v1/job.pb.h"
 #include "cluedrop/v1/scored.pb.h"
+#include "jobspec/job_spec_defaults.h"
 
 namespace cluedrop::coordinator {
 
-// Document size limit when CorpusSpec.max_document_bytes is 0 (job.proto).
-inline constexpr uint32_t kDefaultMaxDocumentBytes = 1 << 20;
+using jobspec::kDefaultMaxDocumentBytes;
 
 // Returns every document of every file, in order. Fails when:
 //   - spec.paths is empty or the format is not a known CorpusFormat;

@@ -43,8 +43,8 @@
 #include "cluedrop/v1/work_service.pb.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/lease_scheduler.h"
-#include "coordinator/shard_store.h"
 #include "coordinator/state_store.h"
+#include "shard/shard_store.h"
 
 namespace cluedrop::coordinator {
 
@@ -142,7 +142,7 @@ class JobManager {
   };
 
   JobManager(JobManagerOptions options, CoordinatorMetrics* metrics,
-             std::unique_ptr<StateStore> state, std::unique_ptr<ShardStore> shards);
+             std::unique_ptr<StateStore> state, std::unique_ptr<shard::ShardStore> shards);
   absl::Status RecoverLocked();
   absl::Status CommitLocked(Batch& batch,
                             StateStore::Durability durability = StateStore::Durability::kSync);
@@ -162,7 +162,7 @@ class JobManager {
   const JobManagerOptions options_;
   CoordinatorMetrics* const metrics_;
   std::unique_ptr<StateStore> state_;
-  std::unique_ptr<ShardStore> shard_store_;
+  std::unique_ptr<shard::ShardStore> shard_store_;
 
   std::mutex mu_;
   std::condition_variable changed_;     // committed changes (events, shards, ranks)

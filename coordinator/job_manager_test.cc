@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "coordinator/crc32c.h"
+#include "shard/crc32c.h"
 
 namespace cluedrop::coordinator {
 namespace {

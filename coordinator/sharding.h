@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "cluedrop/v1/scored.pb.h"
+#include "jobspec/job_spec_defaults.h"
 
 namespace cluedrop::coordinator {
 
-// Documents per shard when the spec says 0 (job.proto).
-inline constexpr uint32_t kDefaultShardSizeDocs = 1000;
+using jobspec::kDefaultShardSizeDocs;
 
 struct ShardPlan {
   uint32_t index = 0;      // 0-based position of the shard in the corpus

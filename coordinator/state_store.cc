@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/absl_status.h"
 #include "base/status.h"
-#include "coordinator/record_codec.h"
-#include "services/common/status_adapter.h"
+#include "shard/record_codec.h"
 
 namespace cluedrop::coordinator {
 namespace {
@@ -63,7 +63,7 @@ absl::Status Parse(google::protobuf::MessageLite* message, absl::string_view byt
 
 std::string EncodeDocuments(const std::vector<v1::Document>& documents) {
   std::string out;
-  for (const v1::Document& document : documents) AppendRecord(document, &out);
+  for (const v1::Document& document : documents) shard::AppendRecord(document, &out);
   return out;
 }
 

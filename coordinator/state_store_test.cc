@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "services/common/status_adapter.h"
+#include "base/absl_status.h"
 
 namespace cluedrop::coordinator {
 namespace {

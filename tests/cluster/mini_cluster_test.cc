@@ -3,6 +3,8 @@
 // ShardScorer (per byte: token = byte, contrast = byte index), talking gRPC.
 // The job is the paper's biography_synthetic.csv. The real-binary variant
 // with the real engine is cluster_test.py.
+#include "tests/mini_cluster/mini_cluster.h"
+
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
@@ -11,9 +13,10 @@
 #include <mutex>
 #include <thread>
 
-#include "coordinator/in_process_coordinator.h"
+#include "cluedrop/v1/job_service.grpc.pb.h"
+#include "cluedrop/v1/train_service.grpc.pb.h"
 #include "coordinator/job_manager.h"
-#include "services/common/shutdown.h"
+#include "runtime/shutdown.h"
 #include "workers/scorer/scorer_worker.h"
 #include "workers/scorer/shard_scorer.h"
 
@@ -71,38 +74,28 @@ class MiniCluster : public ::testing::Test {
     options.scheduler.lease_ttl_ms = 2000;
     options.scheduler.heartbeat_interval_ms = 100;
     options.scheduler.backoff_initial_ms = 50;
-    ASSERT_TRUE(coordinator_.Start(options).ok());
-    channel_ = coordinator_.channel();
+    test::MiniClusterOptions cluster_options;
+    cluster_options.manager = options;
+    cluster_ = std::make_unique<test::MiniCluster>(cluster_options);
+    ASSERT_TRUE(cluster_->Start().ok());
+    channel_ = cluster_->channel();
   }
 
   void TearDown() override {
-    for (auto& shutdown : shutdowns_) shutdown->RequestShutdown("test over");
-    for (std::thread& t : threads_) t.join();
-    coordinator_.Stop();
+    for (test::MiniCluster::ScorerLoop* scorer : scorers_) {
+      absl::Status status = scorer->Stop();
+      EXPECT_TRUE(status.ok()) << status;
+    }
+    cluster_->Stop();
   }
 
-  JobManager* manager() { return &coordinator_.manager(); }
+  JobManager* manager() { return &cluster_->manager(); }
 
   void StartScorer(const std::string& name, scorer::ShardScorer* engine) {
-    scorer::ScorerWorkerOptions options;
-    options.name = name;
-    options.lease_wait_ms = 200;
-    options.backoff_initial_ms = 20;
-    options.backoff_max_ms = 100;
-    auto shutdown = std::make_unique<ShutdownController>();
-    ShutdownController* s = shutdown.get();
-    shutdowns_.push_back(std::move(shutdown));
-    std::shared_ptr<v1::WorkService::StubInterface> stub = v1::WorkService::NewStub(channel_);
-    registries_.push_back(std::make_unique<prometheus::Registry>());
-    prometheus::Registry* registry = registries_.back().get();
-    threads_.emplace_back([options, stub, engine, s, registry] {
-      scorer::ScorerWorker worker(options, stub, engine, registry);
-      absl::Status status = worker.Run(*s);
-      EXPECT_TRUE(status.ok()) << status;
-    });
+    scorers_.push_back(cluster_->AddScorer(engine, test::MiniCluster::TestScorerOptions(name)));
   }
 
-  v1::Job Submit() {
+  v1::Job Submit(uint32_t train_world_size = 0) {
     v1::SubmitJobRequest request;
     v1::JobSpec* spec = request.mutable_spec();
     spec->set_name("bio");
@@ -112,6 +105,14 @@ class MiniCluster : public ::testing::Test {
     spec->mutable_corpus()->set_shard_size_docs(10);
     spec->mutable_reference_models()->mutable_large()->set_checkpoint_dir("/models/large");
     spec->mutable_reference_models()->mutable_small()->set_checkpoint_dir("/models/small");
+    if (train_world_size > 0) {
+      spec->mutable_target_model()->set_checkpoint_dir("/models/target");
+      spec->mutable_training()->set_epochs(1);
+      spec->mutable_training()->set_batch_size(1);
+      spec->mutable_training()->set_learning_rate(1e-4f);
+      spec->mutable_training()->set_world_size(train_world_size);
+      spec->set_output_dir(cluster_->dir() + "/out");
+    }
     auto stub = v1::JobService::NewStub(channel_);
     grpc::ClientContext context;
     v1::Job job;
@@ -151,11 +152,9 @@ class MiniCluster : public ::testing::Test {
     return docs;
   }
 
-  coordinator::InProcessCoordinator coordinator_;
+  std::unique_ptr<test::MiniCluster> cluster_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::vector<std::unique_ptr<ShutdownController>> shutdowns_;
-  std::vector<std::unique_ptr<prometheus::Registry>> registries_;
-  std::vector<std::thread> threads_;
+  std::vector<test::MiniCluster::ScorerLoop*> scorers_;
   std::vector<v1::JobEvent> events_;
 };
 
@@ -226,6 +225,30 @@ TEST_F(MiniCluster, CancelStopsTheScorersWithinALeasePeriod) {
   EXPECT_EQ(final_job.state(), v1::JOB_STATE_CANCELLED);
   EXPECT_EQ(final_job.reason(), "changed my mind");
   EXPECT_LT(final_job.progress().shards_scored(), 10u);
+}
+
+TEST_F(MiniCluster, TwoTrainerRanksAreFedEveryScoredDocumentOnce) {
+  FakeScorer a, b;
+  StartScorer("scorer-a", &a);
+  StartScorer("scorer-b", &b);
+  v1::Job job = Submit(/*train_world_size=*/2);
+  // Trainers join while scoring goes on (pipelined).
+  test::MiniCluster::TrainerRank* first = cluster_->AddTrainerRank("trainer-a", job.id());
+  test::MiniCluster::TrainerRank* second = cluster_->AddTrainerRank("trainer-b", job.id());
+  ASSERT_TRUE(first->Wait().ok()) << first->Wait();
+  ASSERT_TRUE(second->Wait().ok()) << second->Wait();
+  EXPECT_NE(first->rank(), second->rank());
+  v1::Job done = WaitTerminal(job.id());
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.reason();
+  // 10 shards of 10 documents: each rank gets the shards with index % 2 ==
+  // its rank, so 50 documents each and every document exactly once.
+  std::map<std::string, uint32_t> fed;
+  for (const test::MiniCluster::TrainerRank* rank : {first, second}) {
+    EXPECT_EQ(rank->documents().size(), 50u) << "rank " << rank->rank();
+    for (const v1::ScoredDocument& d : rank->documents()) ++fed[d.id()];
+  }
+  EXPECT_EQ(fed.size(), 100u);
+  for (const auto& [id, count] : fed) EXPECT_EQ(count, 1u) << id;
 }
 
 }  // namespace

@@ -20,10 +20,10 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "services/common/flags.h"
-#include "services/common/shutdown.h"
-#include "services/common/tls.h"
-#include "workers/worker_daemon.h"
+#include "runtime/flags.h"
+#include "runtime/shutdown.h"
+#include "runtime/tls.h"
+#include "workers/common/worker_daemon.h"
 
 namespace cluedrop::scorer {
 

@@ -13,8 +13,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "services/common/channel.h"
-#include "services/common/status_adapter.h"
+#include "base/backoff.h"
+#include "runtime/channel.h"
+#include "runtime/grpc_status.h"
 #include "workers/scorer/lease_codec.h"
 
 namespace cluedrop::scorer {
@@ -32,27 +33,6 @@ bool IsTransient(const absl::Status& s) {
 bool IsFatalRegistration(const absl::Status& s) {
   return absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s) || absl::IsInvalidArgument(s);
 }
-
-// Exponential backoff with jitter: each wait is uniform in [w/2, w], w
-// doubling from initial to max.
-class Backoff {
- public:
-  Backoff(int64_t initial_ms, int64_t max_ms)
-      : initial_ms_(std::max<int64_t>(1, initial_ms)),
-        max_ms_(std::max(initial_ms_, max_ms)),
-        next_ms_(initial_ms_),
-        random_(std::random_device{}()) {}
-  absl::Duration Next() {
-    const double w = static_cast<double>(next_ms_);
-    next_ms_ = std::min(max_ms_, 2 * next_ms_);
-    return absl::Milliseconds(std::uniform_real_distribution<double>(w / 2, w)(random_));
-  }
-  void Reset() { next_ms_ = initial_ms_; }
-
- private:
-  int64_t initial_ms_, max_ms_, next_ms_;
-  std::mt19937_64 random_;
-};
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -200,7 +180,7 @@ absl::Status ScorerWorker::Impl::RegisterUntilDone(const ShutdownController& shu
     if (IsFatalRegistration(status)) return Annotate(status, "RegisterWorker");
     outage.Failed(status);
     State(false, absl::StrCat("registering: ", status.ToString()));
-    shutdown.WaitFor(backoff.Next());
+    shutdown.WaitFor(absl::Milliseconds(backoff.NextMs()));
   }
   return absl::CancelledError("shutdown before registration");
 }
@@ -323,11 +303,11 @@ absl::Status ScorerWorker::Impl::Run(const ShutdownController& shutdown) {
     } else if (absl::IsNotFound(status)) {
       if (absl::Status s = Reregister(request.worker_id(), /*cancellable=*/true); !s.ok()) {
         outage.Failed(s);
-        shutdown.WaitFor(backoff.Next());
+        shutdown.WaitFor(absl::Milliseconds(backoff.NextMs()));
       }
     } else {
       outage.Failed(status);
-      shutdown.WaitFor(backoff.Next());
+      shutdown.WaitFor(absl::Milliseconds(backoff.NextMs()));
     }
   }
   stop_threads();
@@ -434,7 +414,7 @@ void ScorerWorker::Impl::SendResult(const ShardLease& lease, const ShardScoringR
       break;
     }
     Log(absl::StrCat(what, ": CompleteShard failed (", status.ToString(), "); retrying"));
-    shutdown.WaitFor(backoff.Next());
+    shutdown.WaitFor(absl::Milliseconds(backoff.NextMs()));
   }
   const bool release = shutdown.requested();
   Fail(lease, absl::StrCat("CompleteShard failed: ", status.ToString()), /*retryable=*/true,
@@ -485,7 +465,7 @@ void ScorerWorker::Impl::Fail(const ShardLease& lease, const std::string& error,
     std::unique_ptr<grpc::ClientContext> context = Context(options_.rpc_timeout_ms);
     status = FromGrpcStatus(stub_->FailShard(context.get(), request, &response));
     if (status.ok() || absl::IsNotFound(status) || !IsTransient(status)) break;
-    if (attempt < attempts) absl::SleepFor(backoff.Next());
+    if (attempt < attempts) absl::SleepFor(absl::Milliseconds(backoff.NextMs()));
   }
   if (absl::IsNotFound(status)) {
     Log(absl::StrCat("FailShard: the coordinator no longer holds lease ", lease.lease_id()));

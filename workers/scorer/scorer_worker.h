@@ -41,7 +41,7 @@
 
 #include "absl/status/status.h"
 #include "cluedrop/v1/work_service.grpc.pb.h"
-#include "services/common/shutdown.h"
+#include "runtime/shutdown.h"
 #include "workers/scorer/scorer_worker_metrics.h"
 #include "workers/scorer/shard_scorer.h"
 

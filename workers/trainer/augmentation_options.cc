@@ -5,38 +5,11 @@
 #include <cstdint>
 #include <utility>
 
+#include "base/enum_table.h"
+
 namespace cluedrop {
 namespace {
 
-template <typename Enum, size_t N>
-StatusOr<Enum> ParseName(std::string_view what, std::string_view name,
-                         const std::array<std::pair<const char*, Enum>, N>& table) {
-  std::string choices;
-  for (const auto& [text, value] : table) {
-    if (name == text) return value;
-    choices += choices.empty() ? "" : ", ";
-    choices += text;
-  }
-  return InvalidArgumentError(std::string(what) + ": unknown value '" + std::string(name) +
-                              "' (choose " + choices + ")");
-}
-
-template <typename Enum, size_t N>
-const char* NameOf(Enum value, const std::array<std::pair<const char*, Enum>, N>& table) {
-  for (const auto& [text, v] : table) {
-    if (v == value) return text;
-  }
-  return "?";
-}
-
-constexpr std::array<std::pair<const char*, AugmentMode>, 6> kModes = {{
-    {"none", AugmentMode::kNone},
-    {"random", AugmentMode::kRandom},
-    {"large", AugmentMode::kLarge},
-    {"small", AugmentMode::kSmall},
-    {"contrast", AugmentMode::kContrast},
-    {"position", AugmentMode::kPosition},
-}};
 constexpr std::array<std::pair<const char*, DropForm>, 2> kForms = {{
     {"blank", DropForm::kBlank},
     {"delete", DropForm::kDelete},
@@ -65,16 +38,14 @@ Status ValidateAugmentationOptions(const AugmentationOptions& options) {
   return OkStatus();
 }
 
-StatusOr<AugmentMode> ParseAugmentMode(std::string_view name) {
-  return ParseName("mode", name, kModes);
+StatusOr<DropForm> ParseDropForm(std::string_view name) {
+  return ParseEnumName("form", name, kForms);
 }
-StatusOr<DropForm> ParseDropForm(std::string_view name) { return ParseName("form", name, kForms); }
 StatusOr<Resample> ParseResample(std::string_view name) {
-  return ParseName("resample", name, kResamples);
+  return ParseEnumName("resample", name, kResamples);
 }
 
-const char* AugmentModeName(AugmentMode mode) { return NameOf(mode, kModes); }
-const char* DropFormName(DropForm form) { return NameOf(form, kForms); }
-const char* ResampleName(Resample resample) { return NameOf(resample, kResamples); }
+const char* DropFormName(DropForm form) { return EnumName(form, kForms); }
+const char* ResampleName(Resample resample) { return EnumName(resample, kResamples); }
 
 }  // namespace cluedrop

@@ -1,7 +1,7 @@
 // The knobs of clue-guided token dropout (DESIGN.md section 1; the proto
-// twin is cluedrop.v1.AugmentationSpec): which ranking, how strongly, how a
-// dropped token disappears, how many copies and when masks are redrawn.
-// Torch- and abseil-free.
+// twin is cluedrop.v1.AugmentationSpec; the mode enum is jobspec/augment_mode.h): which ranking,
+// how strongly, how a dropped token disappears, how many copies and when masks are redrawn. Torch-
+// and abseil-free.
 //
 // Example:
 //   AugmentationOptions options;             // the paper's defaults
@@ -18,17 +18,10 @@
 #include <vector>
 
 #include "base/status.h"
+#include "jobspec/augment_mode.h"
+#include "jobspec/job_spec_defaults.h"
 
 namespace cluedrop {
-
-enum class AugmentMode {
-  kNone,      // no augmentation: the original text only
-  kRandom,    // every droppable token dropped with probability alpha
-  kLarge,     // rank by received_large
-  kSmall,     // rank by received_small
-  kContrast,  // rank by contrast = received_large - received_small (the method)
-  kPosition,  // earlier tokens ranked higher (the published script's ranking)
-};
 
 enum class DropForm {
   kBlank,   // the token's characters become spaces; the text is re-tokenized
@@ -42,9 +35,10 @@ enum class Resample {
 
 struct AugmentationOptions {
   AugmentMode mode = AugmentMode::kContrast;
-  double alpha = 0.7;  // in [0, 1]: the far tail's drop probability
-  double beta = 0.05;  // >= 0: how fast p(r) rises with the rank
-  uint32_t copies = 10;
+  // Defaults: jobspec/job_spec_defaults.h (the values a job spec gets).
+  double alpha = jobspec::kDefaultAlpha;  // in [0, 1]: the far tail's drop probability
+  double beta = jobspec::kDefaultBeta;    // >= 0: how fast p(r) rises with the rank
+  uint32_t copies = jobspec::kDefaultCopies;
   bool keep_original = true;
   DropForm form = DropForm::kBlank;
   Resample resample = Resample::kEpoch;
@@ -60,15 +54,11 @@ struct AugmentationOptions {
 // keep_original, for a mode other than none).
 Status ValidateAugmentationOptions(const AugmentationOptions& options);
 
-// "none", "random", "large", "small", "contrast", "position" (the proto enum
-// names without the prefix, lowercase). INVALID_ARGUMENT listing the choices.
-StatusOr<AugmentMode> ParseAugmentMode(std::string_view name);
 // "blank", "delete".
 StatusOr<DropForm> ParseDropForm(std::string_view name);
 // "epoch", "fixed".
 StatusOr<Resample> ParseResample(std::string_view name);
 
-const char* AugmentModeName(AugmentMode mode);
 const char* DropFormName(DropForm form);
 const char* ResampleName(Resample resample);
 

@@ -33,19 +33,6 @@ const std::vector<float>* RankingScores(AugmentMode mode, const ScoredDocument& 
   }
 }
 
-RankingMode RankingModeOf(AugmentMode mode) {
-  switch (mode) {
-    case AugmentMode::kNone:
-      return RankingMode::kNone;
-    case AugmentMode::kRandom:
-      return RankingMode::kRandom;
-    case AugmentMode::kPosition:
-      return RankingMode::kPosition;
-    default:
-      return RankingMode::kScore;
-  }
-}
-
 }  // namespace
 
 Augmenter::Augmenter(AugmentationOptions options, const TextEncoder* encoder)
@@ -112,7 +99,7 @@ std::vector<bool> Augmenter::MaskOf(const ScoredDocument& doc, const std::vector
                     .document_id = doc.id,
                     .epoch = options_.resample == Resample::kFixed ? 0 : epoch,
                     .copy = copy};
-  return SampleDropMask(RankingModeOf(options_.mode),
+  return SampleDropMask(options_.mode,
                         scores == nullptr ? std::span<const float>() : std::span(*scores),
                         droppable, {.alpha = options_.alpha, .beta = options_.beta}, key);
 }

@@ -62,15 +62,15 @@ double MaskUniform(const MaskKey& key, size_t index) {
   return static_cast<double>(bits >> 11) * 0x1.0p-53;  // 53 random bits
 }
 
-std::vector<bool> SampleDropMask(RankingMode mode, std::span<const float> scores,
+std::vector<bool> SampleDropMask(AugmentMode mode, std::span<const float> scores,
                                  const std::vector<bool>& droppable, const DropoutParams& params,
                                  const MaskKey& key) {
   std::vector<bool> drop(droppable.size(), false);
-  if (mode == RankingMode::kNone) return drop;
+  if (mode == AugmentMode::kNone) return drop;
   std::vector<int32_t> rank;
-  if (mode == RankingMode::kScore) {
+  if (RanksByScores(mode)) {
     rank = RankPositions(scores, droppable);
-  } else if (mode == RankingMode::kPosition) {
+  } else if (mode == AugmentMode::kPosition) {
     std::vector<float> earlier_first(droppable.size());
     for (size_t i = 0; i < droppable.size(); ++i) {
       earlier_first[i] = -static_cast<float>(i);
@@ -79,7 +79,7 @@ std::vector<bool> SampleDropMask(RankingMode mode, std::span<const float> scores
   }
   for (size_t i = 0; i < droppable.size(); ++i) {
     if (!droppable[i]) continue;
-    const double p = mode == RankingMode::kRandom ? params.alpha : DropProbability(rank[i], params);
+    const double p = mode == AugmentMode::kRandom ? params.alpha : DropProbability(rank[i], params);
     drop[i] = MaskUniform(key, i) < p;
   }
   return drop;

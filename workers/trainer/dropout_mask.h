@@ -13,7 +13,7 @@
 // Example:
 //   DropoutParams params{.alpha = 0.7, .beta = 0.05};
 //   MaskKey key{.seed = 17, .document_id = "bio-42", .epoch = 0, .copy = 3};
-//   std::vector<bool> drop = SampleDropMask(RankingMode::kScore, contrast, droppable,
+//   std::vector<bool> drop = SampleDropMask(AugmentMode::kContrast, contrast, droppable,
 //                                           params, key);
 //
 // All functions are pure and thread-safe.
@@ -26,14 +26,9 @@
 #include <string_view>
 #include <vector>
 
-namespace cluedrop {
+#include "jobspec/augment_mode.h"
 
-enum class RankingMode {
-  kNone,      // drop nothing
-  kRandom,    // drop each droppable token with probability alpha
-  kScore,     // rank by the given scores (large, small or contrast)
-  kPosition,  // rank earlier tokens higher (scores ignored)
-};
+namespace cluedrop {
 
 struct DropoutParams {
   double alpha = 0.7;  // in [0, 1]
@@ -62,7 +57,7 @@ double MaskUniform(const MaskKey& key, size_t index);
 
 // The drop mask (true = drop). Never drops a non-droppable position.
 // `scores` is ignored for kNone, kRandom and kPosition (it may be empty then).
-std::vector<bool> SampleDropMask(RankingMode mode, std::span<const float> scores,
+std::vector<bool> SampleDropMask(AugmentMode mode, std::span<const float> scores,
                                  const std::vector<bool>& droppable, const DropoutParams& params,
                                  const MaskKey& key);
 

@@ -41,11 +41,11 @@ TEST(SampleDropMaskTest, PureFunctionOfSeedDocumentEpochCopy) {
   const std::vector<bool> droppable(64, true);
   DropoutParams params{.alpha = 0.5, .beta = 0.05};
   MaskKey key{.seed = 7, .document_id = "bio-1", .epoch = 2, .copy = 3};
-  const auto mask = SampleDropMask(RankingMode::kRandom, scores, droppable, params, key);
-  EXPECT_EQ(mask, SampleDropMask(RankingMode::kRandom, scores, droppable, params, key));
+  const auto mask = SampleDropMask(AugmentMode::kRandom, scores, droppable, params, key);
+  EXPECT_EQ(mask, SampleDropMask(AugmentMode::kRandom, scores, droppable, params, key));
   for (MaskKey other : {MaskKey{8, "bio-1", 2, 3}, MaskKey{7, "bio-2", 2, 3},
                         MaskKey{7, "bio-1", 3, 3}, MaskKey{7, "bio-1", 2, 4}}) {
-    EXPECT_NE(mask, SampleDropMask(RankingMode::kRandom, scores, droppable, params, other));
+    EXPECT_NE(mask, SampleDropMask(AugmentMode::kRandom, scores, droppable, params, other));
   }
 }
 
@@ -59,11 +59,12 @@ TEST(SampleDropMaskTest, NoneDropsNothingAndProtectedNeverDrop) {
   DropoutParams params{.alpha = 1.0, .beta = 10.0};  // every unprotected non-top token drops
   for (uint32_t copy = 0; copy < 50; ++copy) {
     MaskKey key{.seed = 1, .document_id = "d", .epoch = 0, .copy = copy};
-    for (RankingMode mode : {RankingMode::kRandom, RankingMode::kScore, RankingMode::kPosition}) {
+    for (AugmentMode mode :
+         {AugmentMode::kRandom, AugmentMode::kContrast, AugmentMode::kPosition}) {
       auto mask = SampleDropMask(mode, scores, droppable, params, key);
       for (size_t i = 0; i < 200; i += 5) EXPECT_FALSE(mask[i]) << "protected position " << i;
     }
-    auto none = SampleDropMask(RankingMode::kNone, scores, droppable, params, key);
+    auto none = SampleDropMask(AugmentMode::kNone, scores, droppable, params, key);
     EXPECT_EQ(std::count(none.begin(), none.end(), true), 0);
   }
 }
@@ -72,7 +73,7 @@ TEST(SampleDropMaskTest, NoneDropsNothingAndProtectedNeverDrop) {
 // within 5 standard errors (sqrt(p(1-p)/N)); with 40 ranks x 3 modes the chance
 // of a false failure is below 1e-4. The seed is fixed, so the test is
 // deterministic.
-void ExpectFrequenciesMatch(RankingMode mode, const std::vector<float>& scores,
+void ExpectFrequenciesMatch(AugmentMode mode, const std::vector<float>& scores,
                             const std::vector<bool>& droppable, const DropoutParams& params,
                             const std::vector<int32_t>& expected_rank) {
   constexpr int kDraws = 20000;
@@ -85,7 +86,7 @@ void ExpectFrequenciesMatch(RankingMode mode, const std::vector<float>& scores,
   }
   for (size_t i = 0; i < scores.size(); ++i) {
     const double p = expected_rank[i] < 0 ? 0.0
-                     : mode == RankingMode::kRandom
+                     : mode == AugmentMode::kRandom
                          ? params.alpha
                          : DropProbability(static_cast<size_t>(expected_rank[i]), params);
     const double observed = static_cast<double>(drops[i]) / kDraws;
@@ -102,16 +103,16 @@ TEST(SampleDropMaskTest, EmpiricalFrequencyMatchesPOfRankForEveryMode) {
   for (size_t i = 0; i < n; ++i) scores[i] = std::sin(static_cast<float>(i) * 1.7f);
   DropoutParams params{.alpha = 0.7, .beta = 0.1};
 
-  ExpectFrequenciesMatch(RankingMode::kScore, scores, droppable, params,
+  ExpectFrequenciesMatch(AugmentMode::kContrast, scores, droppable, params,
                          RankPositions(scores, droppable));
   std::vector<int32_t> by_position(n, -1);
   for (int32_t i = 0, r = 0; i < static_cast<int32_t>(n); ++i) {
     if (droppable[i]) by_position[i] = r++;
   }
-  ExpectFrequenciesMatch(RankingMode::kPosition, scores, droppable, params, by_position);
+  ExpectFrequenciesMatch(AugmentMode::kPosition, scores, droppable, params, by_position);
   std::vector<int32_t> all_droppable(n, 0);
   for (size_t i = 0; i < n; ++i) all_droppable[i] = droppable[i] ? 0 : -1;
-  ExpectFrequenciesMatch(RankingMode::kRandom, scores, droppable, params, all_droppable);
+  ExpectFrequenciesMatch(AugmentMode::kRandom, scores, droppable, params, all_droppable);
 }
 
 TEST(MaskUniformTest, LooksUniform) {

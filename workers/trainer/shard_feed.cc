@@ -5,8 +5,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "base/backoff.h"
 #include "base/file.h"
-#include "services/common/status_adapter.h"
+#include "runtime/grpc_status.h"
 #include "workers/model/checkpoint/atomic_file.h"
 
 namespace cluedrop::trainer {
@@ -29,8 +30,8 @@ std::string ShardFeed::ManifestPath() const {
 absl::StatusOr<std::unique_ptr<ShardFeed>> ShardFeed::Open(
     ShardFeedOptions options, std::shared_ptr<v1::TrainService::StubInterface> stub) {
   if (options.job_id.empty()) return absl::InvalidArgumentError("job_id: required");
-  CLUEDROP_ASSIGN_OR_RETURN(std::unique_ptr<coordinator::ShardStore> store,
-                            coordinator::ShardStore::Open(options.cache_dir));
+  CLUEDROP_ASSIGN_OR_RETURN(std::unique_ptr<shard::ShardStore> store,
+                            shard::ShardStore::Open(options.cache_dir));
   const std::string manifest =
       absl::StrCat(options.cache_dir, "/", options.job_id, ".r", options.rank, ".manifest");
   std::vector<Entry> entries;
@@ -43,7 +44,7 @@ absl::StatusOr<std::unique_ptr<ShardFeed>> ShardFeed::Open(
       if (index != expected++) {
         return absl::DataLossError(absl::StrCat(manifest, ": entry ", index, " out of order"));
       }
-      absl::StatusOr<coordinator::ShardFileInfo> info = store->Info(options.job_id, entry.shard_id);
+      absl::StatusOr<shard::ShardFileInfo> info = store->Info(options.job_id, entry.shard_id);
       if (!info.ok() || info->checksum != entry.crc) {
         return absl::DataLossError(absl::StrCat(manifest, ": cached shard ", entry.shard_id,
                                                 " is missing or differs; remove the cache"));
@@ -57,7 +58,7 @@ absl::StatusOr<std::unique_ptr<ShardFeed>> ShardFeed::Open(
 
 ShardFeed::ShardFeed(ShardFeedOptions options,
                      std::shared_ptr<v1::TrainService::StubInterface> stub,
-                     std::unique_ptr<coordinator::ShardStore> store, std::vector<Entry> entries)
+                     std::unique_ptr<shard::ShardStore> store, std::vector<Entry> entries)
     : options_(std::move(options)),
       stub_(std::move(stub)),
       store_(std::move(store)),
@@ -144,8 +145,7 @@ absl::Status ShardFeed::StreamOnce() {
 }
 
 void ShardFeed::Run() {
-  std::mt19937_64 rng{std::random_device{}()};
-  int64_t backoff = options_.backoff_initial_ms;
+  Backoff backoff(options_.backoff_initial_ms, options_.backoff_max_ms);
   while (true) {
     absl::Status status = StreamOnce();
     std::unique_lock<std::mutex> lock(mu_);
@@ -162,10 +162,9 @@ void ShardFeed::Run() {
       changed_.notify_all();
       return;
     }
-    const int64_t wait = backoff / 2 + static_cast<int64_t>(rng() % (backoff / 2 + 1));
-    changed_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return stopping_; });
+    changed_.wait_for(lock, std::chrono::milliseconds(backoff.NextMs()),
+                      [this] { return stopping_; });
     if (stopping_) return;
-    backoff = std::min(backoff * 2, options_.backoff_max_ms);
   }
 }
 

@@ -39,7 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cluedrop/v1/train_service.grpc.pb.h"
-#include "coordinator/shard_store.h"
+#include "shard/shard_store.h"
 
 namespace cluedrop::trainer {
 
@@ -86,7 +86,7 @@ class ShardFeed {
     uint32_t crc = 0;
   };
   ShardFeed(ShardFeedOptions options, std::shared_ptr<v1::TrainService::StubInterface> stub,
-            std::unique_ptr<coordinator::ShardStore> store, std::vector<Entry> entries);
+            std::unique_ptr<shard::ShardStore> store, std::vector<Entry> entries);
   void Run();
   // One StreamShards call from the cursor; OK when the partition ended.
   absl::Status StreamOnce();
@@ -95,7 +95,7 @@ class ShardFeed {
 
   const ShardFeedOptions options_;
   std::shared_ptr<v1::TrainService::StubInterface> stub_;
-  std::unique_ptr<coordinator::ShardStore> store_;
+  std::unique_ptr<shard::ShardStore> store_;
 
   mutable std::mutex mu_;
   std::condition_variable changed_;

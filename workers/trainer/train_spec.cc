@@ -3,6 +3,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "jobspec/augment_mode_proto.h"
+#include "jobspec/job_spec_validator.h"
 #include "workers/trainer/qa_fewshot.h"
 #include "workers/trainer/qa_prompt_table.h"
 #include "workers/trainer/qa_prompts.h"
@@ -10,42 +12,29 @@
 namespace cluedrop::trainer {
 namespace {
 
-AugmentMode ModeOf(v1::AugmentationMode mode) {
-  switch (mode) {
-    case v1::AUGMENTATION_MODE_NONE:
-      return AugmentMode::kNone;
-    case v1::AUGMENTATION_MODE_RANDOM:
-      return AugmentMode::kRandom;
-    case v1::AUGMENTATION_MODE_LARGE:
-      return AugmentMode::kLarge;
-    case v1::AUGMENTATION_MODE_SMALL:
-      return AugmentMode::kSmall;
-    case v1::AUGMENTATION_MODE_POSITION:
-      return AugmentMode::kPosition;
-    default:
-      return AugmentMode::kContrast;
-  }
-}
-
+// `a` has its defaults applied: every field is read as it is.
 AugmentationOptions AugmentationFromSpec(const v1::AugmentationSpec& a) {
   AugmentationOptions o;
-  o.mode = ModeOf(a.mode());
-  if (a.has_alpha()) o.alpha = a.alpha();
-  if (a.has_beta()) o.beta = a.beta();
-  if (a.has_copies()) o.copies = a.copies();
-  if (a.has_keep_original()) o.keep_original = a.keep_original();
+  o.mode = jobspec::AugmentModeFromProto(a.mode());
+  o.alpha = a.alpha();
+  o.beta = a.beta();
+  o.copies = a.copies();
+  o.keep_original = a.keep_original();
   o.form = a.form() == v1::DROP_FORM_DELETE ? DropForm::kDelete : DropForm::kBlank;
   o.resample = a.resample() == v1::RESAMPLE_FIXED ? Resample::kFixed : Resample::kEpoch;
-  if (!a.protected_tokens().empty()) {
-    o.protected_tokens.assign(a.protected_tokens().begin(), a.protected_tokens().end());
-  }
+  o.protected_tokens.assign(a.protected_tokens().begin(), a.protected_tokens().end());
   o.seed = a.seed();
   return o;
 }
 
 }  // namespace
 
-absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& spec) {
+absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& submitted) {
+  // The coordinator stores specs with their defaults applied; a spec file
+  // given to `cluedrop train --local` gets the very same ones here, so both
+  // paths train on identical values (float alpha included).
+  v1::JobSpec spec = submitted;
+  jobspec::ApplyJobSpecDefaults(&spec);
   if (!spec.has_target_model()) {
     return absl::InvalidArgumentError("target_model: required for training");
   }
@@ -85,9 +74,9 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& spec)
   }
   if (spec.has_evaluation()) {
     const v1::EvaluationSpec& e = spec.evaluation();
-    o.eval.prompts.shots = e.has_shots() ? e.shots() : 5;
+    o.eval.prompts.shots = e.shots();
     o.eval.prompts.seed = t.seed();
-    o.eval.max_new_tokens = e.has_max_new_tokens() ? e.max_new_tokens() : 10;
+    o.eval.max_new_tokens = e.max_new_tokens();
   }
   Status valid = ValidateTrainRunOptions(o);
   if (!valid.ok()) {

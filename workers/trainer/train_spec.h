@@ -1,8 +1,9 @@
 // JobSpec (proto) -> TrainRunOptions: the one mapping of a job's
 // target_model / augmentation / training / evaluation onto the training
 // runner, shared by `cluedrop train --local` and the trainer daemon.
-// Unset fields take the coordinator's defaults (ApplyJobSpecDefaults), so a
-// raw spec file and a stored job map the same way.
+// The spec gets the coordinator's defaults first (jobspec::
+// ApplyJobSpecDefaults, idempotent), so a raw spec file and a stored job map
+// to the same options, bit for bit.
 //
 // Example:
 //   absl::StatusOr<TrainRunOptions> options = TrainRunOptionsFromSpec(spec);

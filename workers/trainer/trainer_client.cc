@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "services/common/channel.h"
-#include "services/common/status_adapter.h"
+#include "runtime/channel.h"
+#include "runtime/grpc_status.h"
 
 namespace cluedrop::trainer {
 

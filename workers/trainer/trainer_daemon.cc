@@ -13,9 +13,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/absl_status.h"
 #include "cluedrop/v1/train_service.grpc.pb.h"
-#include "services/common/channel.h"
-#include "services/common/status_adapter.h"
+#include "runtime/channel.h"
 #include "workers/model/device_inventory.h"
 #include "workers/trainer/qa_proto.h"
 #include "workers/trainer/shard_feed.h"

@@ -25,9 +25,9 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "services/common/flags.h"
-#include "services/common/shutdown.h"
-#include "workers/worker_daemon.h"
+#include "runtime/flags.h"
+#include "runtime/shutdown.h"
+#include "workers/common/worker_daemon.h"
 
 namespace cluedrop::trainer {
 

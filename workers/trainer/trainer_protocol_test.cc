@@ -7,7 +7,7 @@
 #include <future>
 #include <set>
 
-#include "coordinator/in_process_coordinator.h"
+#include "tests/mini_cluster/mini_cluster.h"
 #include "workers/trainer/shard_feed.h"
 #include "workers/trainer/trainer_client.h"
 
@@ -100,7 +100,7 @@ class TrainerProtocolTest : public ::testing::Test {
     return std::move(*feed);
   }
 
-  coordinator::InProcessCoordinator coordinator_;
+  test::MiniCluster coordinator_;
   std::string dir_;
   coordinator::JobManager* manager_ = nullptr;
   std::shared_ptr<v1::TrainService::StubInterface> stub_;

@@ -1,4 +1,0 @@
-// cluedrop: the command-line tool.
-#include "services/cli/cli.h"
-
-int main(int argc, char** argv) { return cluedrop::cli::RunCli(argc, argv); }
