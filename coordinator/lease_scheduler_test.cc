@@ -139,7 +139,9 @@ TEST_F(LeaseSchedulerTest, MaxAttemptsFailsTheJobWithTheLastError) {
     ASSERT_TRUE(loss.ok());
     failure = loss->job_failure;
     clock_.Advance(1000);
-    if (attempt < 3) EXPECT_FALSE(failure.has_value());
+    if (attempt < 3) {
+      EXPECT_FALSE(failure.has_value());
+    }
   }
   ASSERT_TRUE(failure.has_value());
   EXPECT_EQ(*failure,

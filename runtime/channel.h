@@ -28,7 +28,7 @@ struct ChannelOptions {
   std::string target;
   // Use TLS; `tls.ca_file` holds the roots (system roots when empty).
   bool use_tls = false;
-  TlsFiles tls;
+  TlsFiles tls = {};
   // HTTP/2 keepalive ping period and ack timeout.
   int64_t keepalive_time_ms = 30000;
   int64_t keepalive_timeout_ms = 10000;

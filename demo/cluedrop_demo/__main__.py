@@ -18,12 +18,14 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from . import clues, config as configs, data, experiment, plots, progress, reference, report
-from .cluster import LocalCluster
+from .cluster import DemoCluster
 
 
-def parse_args(argv):
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="cluedrop demo", description=__doc__.split("\n\n")[0])
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
@@ -46,7 +48,8 @@ def parse_args(argv):
     return args
 
 
-def safetensors_parameters(model_dir):
+def safetensors_parameters(model_dir: str) -> int:
+    """The number of parameters in a checkpoint directory's safetensors files."""
     total = 0
     for name in os.listdir(model_dir):
         if name.endswith(".safetensors"):
@@ -62,7 +65,8 @@ def safetensors_parameters(model_dir):
     return total
 
 
-def choose_config(args):
+def choose_config(args: argparse.Namespace) -> configs.DemoConfig:
+    """The preset the flags pick, with --data, --seeds and --modes applied."""
     config = configs.PRESETS["quick" if args.quick else "full" if args.full else "default"]
     if args.data:
         # The paper's biographies use pronouns: so does the reference population.
@@ -81,20 +85,35 @@ def choose_config(args):
     return config
 
 
-def write_clues(cluster, runs, refs, config, out_dir, work):
-    run = next((r for r in runs if r["mode"] == "contrast"), runs[0])
+def write_clues(cluster: DemoCluster, refs: tuple[str, str, str], config: configs.DemoConfig,
+                dataset: data.DataSet, out_dir: str, work: str) -> str:
+    """Scores the evaluated biographies with a score-only job, then writes
+    clues.html (and scores.jsonl) from its scores and one augmented copy.
+    Returns the job id."""
+    spec_path = os.path.join(work, "scores-job.json")
+    with open(spec_path, "w") as f:
+        json.dump(experiment.score_spec(config, dataset, refs, os.path.join(work, "scores-job")),
+                  f, indent=1)
+    job_id = cluster.submit(spec_path)
+    rc = cluster.watch(job_id, os.path.join(work, "scores-watch.log"))
+    job = cluster.status(job_id)
+    if rc != 0 or job.get("state") != "JOB_STATE_SUCCEEDED":
+        raise SystemExit(f"cluedrop demo: score job {job_id} ended {job.get('state')}: "
+                         f"{job.get('reason', '')}\nscorer-0 log tail:\n{cluster.tail('scorer-0')}")
     scored = os.path.join(work, "scores.jsonl")
     augmented = os.path.join(work, "augmented.jsonl")
-    cluster.cli("results", run["job_id"], "--output", scored)
+    cluster.cli("results", job_id, "--output", scored)
     cluster.cli("augment", "--scores", scored, "--tokenizer", refs[0], "--output", augmented,
                 "--mode", "contrast", "--copies", "1", f"--alpha={config.alpha}",
-                f"--beta={config.beta}", f"--seed={run['seed']}")
+                f"--beta={config.beta}", f"--seed={config.seeds[0]}")
     shutil.copy(scored, os.path.join(out_dir, "scores.jsonl"))
     clues.write(os.path.join(out_dir, "clues.html"), scored, augmented,
                 title=f"cluedrop demo ({config.preset})")
+    return job_id
 
 
-def main(argv):
+def main(argv: Sequence[str]) -> int:
+    """Runs the demo; returns the exit code (failures raise SystemExit)."""
     args = parse_args(argv)
     config = choose_config(args)
     started = time.time()
@@ -142,15 +161,21 @@ def main(argv):
                   f"{100 * base['before']['overall']['em']:.1f}%; on reference people known from "
                   f"biographies alone: {100 * base['small_bio_only_people']['overall']['em']:.1f}%")
 
+    report_path = os.path.join(out_dir, "report.md")
+    report.write_preliminary(report_path, config, base)
+    progress.info(f"{report_path}: the baseline rows now; the grid's tables when it ends")
+
     progress.banner("cluster")
-    cluster = LocalCluster(args.bin, os.path.join(work, "cluster"), config.world_size)
+    cluster = DemoCluster(args.bin, os.path.join(work, "cluster"), config.world_size)
     try:
         address = cluster.start()
         progress.info(f"coordinator {address}, scorer-0, trainer-0..{config.world_size - 1} "
                       f"(logs in {cluster.work})")
+        progress.banner("clues (a score-only job, cluedrop results, cluedrop augment)")
+        write_clues(cluster, refs, config, dataset, out_dir, work)
+        progress.info(f"open {os.path.join(out_dir, 'clues.html')}: the evaluated biographies "
+                      f"shaded by contrast score, and the tokens one augmented copy drops")
         runs = experiment.run_grid(cluster, config, dataset, refs, out_dir)
-        progress.banner("clues.html (cluedrop results, cluedrop augment)")
-        write_clues(cluster, runs, refs, config, out_dir, work)
     finally:
         cluster.stop()
     progress.banner("report and plots")

@@ -13,6 +13,7 @@ turns each tag into a QA item. Output files use the paper's CSV format (one
 import csv
 import dataclasses
 import random
+from collections.abc import Iterable
 
 from . import pools
 
@@ -82,11 +83,12 @@ class Person:
     company: str
     company_city: str
 
-    def fact(self, field):
+    def fact(self, field: str) -> str:
+        """The value of `field` (one of FIELDS)."""
         return getattr(self, field)
 
 
-def generate_people(count, seed, exclude=()):
+def generate_people(count: int, seed: int, exclude: Iterable[str] = ()) -> list[Person]:
     """`count` people with distinct full names (none in `exclude`), drawn
     from the pools with random.Random(seed)."""
     rng = random.Random(seed)
@@ -112,11 +114,12 @@ def generate_people(count, seed, exclude=()):
     return people
 
 
-def _tag(field, text):
+def _tag(field: str, text: str) -> str:
     return f"<{field}>{text}</{field}>"
 
 
-def render_bio(person, rng, permute=False, fullname=False):
+def render_bio(person: Person, rng: random.Random, permute: bool = False,
+               fullname: bool = False) -> str:
     """One tagged biography: the introduction, then one sentence per field
     (templates drawn with `rng`), in FIELDS order or permuted. With
     `fullname` (bioS "fullname") every sentence starts with the person's
@@ -137,7 +140,7 @@ def render_bio(person, rng, permute=False, fullname=False):
     return " ".join(sentences)
 
 
-def qa_text(person, rng):
+def qa_text(person: Person, rng: random.Random) -> str:
     """Every field of `person` as question-answer pairs in the prompt table's
     format, in random order: the reference models' pretraining teaches them
     how questions map onto biographies (bioS "mixed training")."""
@@ -146,7 +149,7 @@ def qa_text(person, rng):
     return "\n\n".join(f"{PROMPTS[f].format(name=person.name)} {person.fact(f)}" for f in fields)
 
 
-def write_texts_csv(path, texts):
+def write_texts_csv(path: str, texts: Iterable[str]) -> None:
     """The paper's corpus CSV: a `text` header, one quoted text per row."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n")
@@ -155,7 +158,8 @@ def write_texts_csv(path, texts):
             writer.writerow([text])
 
 
-def write_prompts_csv(path, fields=FIELDS):
+def write_prompts_csv(path: str, fields: Iterable[str] = FIELDS) -> None:
+    """The prompt table (`field,prompt`) for `fields`, from PROMPTS."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n")
         writer.writerow(["field", "prompt"])

@@ -6,14 +6,18 @@ import html
 import json
 
 
-def _shade(value, low, high):
+def _shade(value: float, low: float, high: float) -> str:
     if high <= low:
         return "rgba(0,0,0,0)"
     t = (value - low) / (high - low)
     return f"rgba(34,139,34,{0.08 + 0.85 * t:.2f})"
 
 
-def write(path, scored_path, augmented_path, limit=6, title="cluedrop demo"):
+def write(path: str, scored_path: str, augmented_path: str, limit: int = 6,
+          title: str = "cluedrop demo") -> None:
+    """Writes the page for the first `limit` documents of `scored_path` (a
+    `cluedrop results` JSONL), striking the tokens copy 0 of
+    `augmented_path` (a `cluedrop augment` JSONL) drops."""
     with open(scored_path) as f:
         scored = [json.loads(line) for line in f][:limit]
     dropped = {}

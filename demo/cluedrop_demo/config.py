@@ -57,7 +57,7 @@ class DemoConfig:
     pretrain_shuffle_buffer: int = 4096
     world_size: int = 2
 
-    def reference_key(self, data_key):
+    def reference_key(self, data_key: str) -> str:
         """Hash of everything the reference models depend on."""
         fields = {k: v for k, v in dataclasses.asdict(self).items()
                   if k in ("reference_people", "reference_bios_per_person",

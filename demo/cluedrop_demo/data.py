@@ -19,8 +19,10 @@ import hashlib
 import os
 import random
 import re
+from collections.abc import Iterable, Mapping
 
 from . import bios
+from .config import DemoConfig
 
 TAG = re.compile(r"</?[a-z0-9_]+>")
 NAME_TAG = re.compile(r"<name>(.*?)</name>")
@@ -41,7 +43,7 @@ class DataSet:
     key: str             # content hash of every file (the tokenizer's input)
     eval_count: int
 
-    def texts(self):
+    def texts(self) -> list[str]:
         """Every text of every file, tags stripped (the tokenizer's corpus)."""
         out = []
         for path in (self.eval_bios, self.fewshot, self.reference_bios, self.reference_qa):
@@ -51,17 +53,19 @@ class DataSet:
         return out
 
 
-def read_texts(path):
+def read_texts(path: str) -> list[str]:
+    """The `text` column of a corpus CSV."""
     with open(path, newline="", encoding="utf-8") as f:
         return [row["text"] for row in csv.DictReader(f)]
 
 
-def read_prompts(path):
+def read_prompts(path: str) -> dict[str, str]:
+    """{field: prompt} from a prompt table CSV."""
     with open(path, newline="", encoding="utf-8") as f:
         return {row["field"]: row["prompt"] for row in csv.DictReader(f)}
 
 
-def _hash_files(paths):
+def _hash_files(paths: Iterable[str]) -> str:
     h = hashlib.sha256()
     for path in paths:
         with open(path, "rb") as f:
@@ -70,7 +74,9 @@ def _hash_files(paths):
     return h.hexdigest()[:16]
 
 
-def _reference_files(directory, config, exclude, prompts):
+def _reference_files(directory: str, config: DemoConfig, exclude: Iterable[str],
+                     prompts: Mapping[str, str]
+                     ) -> tuple[list[bios.Person], str, str, list[str], random.Random]:
     people = bios.generate_people(config.reference_people, config.data_seed + 1000,
                                   exclude=exclude)
     rng = random.Random(config.data_seed + 2000)
@@ -100,7 +106,8 @@ def _reference_files(directory, config, exclude, prompts):
     return people, reference_bios, reference_qa, diagnostics, fewshot_rng
 
 
-def generate(directory, config):
+def generate(directory: str, config: DemoConfig) -> DataSet:
+    """Generated people and their files in `directory` (see the module doc)."""
     os.makedirs(directory, exist_ok=True)
     evaluated = bios.generate_people(config.eval_people, config.data_seed)
     rng = random.Random(config.data_seed + 1)
@@ -119,7 +126,7 @@ def generate(directory, config):
                    *diagnostics, _hash_files(files), len(evaluated))
 
 
-def from_paper_dir(source, directory, config):
+def from_paper_dir(source: str, directory: str, config: DemoConfig) -> DataSet:
     """The paper's files from `source` (copied into `directory`)."""
     names = {"eval_bios": "biography_synthetic.csv", "prompts": "prompts.csv",
              "fewshot": "biography_real.csv"}

@@ -8,11 +8,20 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from . import progress
+from .config import DemoConfig
+from .data import DataSet
+
+if TYPE_CHECKING:
+    from .cluster import DemoCluster
 
 
-def job_spec(config, dataset, refs, mode, seed, output_dir):
+def job_spec(config: DemoConfig, dataset: DataSet, refs: tuple[str, str, str], mode: str,
+             seed: int, output_dir: str) -> dict[str, Any]:
+    """The job spec (JobSpec's JSON) of one (mode, seed) run."""
     _, large_dir, small_dir = refs
     global_batch = config.batch_size
     per_doc = 1 if mode == "none" else config.copies + 1
@@ -40,7 +49,21 @@ def job_spec(config, dataset, refs, mode, seed, output_dir):
     }
 
 
-def field_scores(job):
+def score_spec(config: DemoConfig, dataset: DataSet, refs: tuple[str, str, str],
+               output_dir: str) -> dict[str, Any]:
+    """A score-only job on the evaluated people's biographies (the same
+    corpus and reference models as every grid run): its scores feed
+    clues.html before the first training run starts."""
+    spec = job_spec(config, dataset, refs, "contrast", config.seeds[0], output_dir)
+    for key in ("target_model", "augmentation", "training", "evaluation"):
+        del spec[key]
+    spec["name"] = "demo-scores"
+    spec["labels"] = {"demo": config.preset, "stage": "scores"}
+    return spec
+
+
+def field_scores(job: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """{field: {em, f1, questions}} of a job's last evaluation ({} if none)."""
     evaluations = job.get("evaluations") or []
     if not evaluations:
         return {}
@@ -49,7 +72,7 @@ def field_scores(job):
             for f in evaluations[-1].get("fields", [])}
 
 
-def read_train_log(path):
+def read_train_log(path: str) -> list[dict[str, Any]]:
     """{step: entry}, the last line of each step (a resumed run repeats some)."""
     steps = {}
     if os.path.exists(path):
@@ -60,7 +83,9 @@ def read_train_log(path):
     return [steps[k] for k in sorted(steps)]
 
 
-def run_grid(cluster, config, dataset, refs, out_dir):
+def run_grid(cluster: "DemoCluster", config: DemoConfig, dataset: DataSet,
+             refs: tuple[str, str, str], out_dir: str) -> list[dict[str, Any]]:
+    """Runs every (seed, mode) job on `cluster` and returns one record per run."""
     runs = []
     grid = [(seed, mode) for seed in config.seeds for mode in config.modes]
     started = time.time()
@@ -103,7 +128,8 @@ def run_grid(cluster, config, dataset, refs, out_dir):
     return runs
 
 
-def evaluate_model(cli, model_dir, people_csv, dataset, config, seed=1):
+def evaluate_model(cli: str, model_dir: str, people_csv: str, dataset: DataSet,
+                   config: DemoConfig, seed: int = 1) -> dict[str, dict[str, float]]:
     """`cluedrop eval --json` of a model on tagged biographies: {field: scores}."""
     proc = subprocess.run(
         [cli, "eval", "--model", model_dir, "--data", people_csv, "--prompts", dataset.prompts,
@@ -117,7 +143,8 @@ def evaluate_model(cli, model_dir, people_csv, dataset, config, seed=1):
             for f in json.loads(proc.stdout)["fields"]}
 
 
-def baselines(cli, dataset, refs, config):
+def baselines(cli: str, dataset: DataSet, refs: tuple[str, str, str],
+              config: DemoConfig) -> dict[str, dict[str, dict[str, float]]]:
     """What the reference models know before the experiment: the small model
     (the target's starting point) on the evaluated people (who are new to
     it), and both models on reference people with and without QA pairs in

@@ -2,6 +2,9 @@
 per mode (mean over seeds) and QA exact match per mode and field with 95%
 confidence intervals."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,7 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from . import stats  # noqa: E402
 
 
-def loss_curves(runs, modes, path):
+def loss_curves(runs: Sequence[dict[str, Any]], modes: Sequence[str], path: str) -> None:
+    """loss_curves.png: training loss per mode over the fraction of training."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for mode in modes:
         logs = [r["train_log"] for r in runs if r["mode"] == mode and r["train_log"]]
@@ -35,7 +39,9 @@ def loss_curves(runs, modes, path):
     plt.close(fig)
 
 
-def em_by_field(runs, modes, fields, path):
+def em_by_field(runs: Sequence[dict[str, Any]], modes: Sequence[str], fields: Sequence[str],
+                path: str) -> None:
+    """em_by_field.png: exact match per mode and field, 95% CI error bars."""
     fig, ax = plt.subplots(figsize=(max(8, 1.4 * len(fields)), 4.5))
     width = 0.8 / max(1, len(modes))
     for m, mode in enumerate(modes):

@@ -11,13 +11,18 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from . import progress, tokenizer_build
+from .config import DemoConfig, ModelShape
+from .data import DataSet
 
 STEP_LINE = re.compile(r"^step (\d+)/(\d+)\s+epoch (\d+)\s+loss ([0-9.naif]+)")
 
 
-def llama_config(shape, vocab_size, max_positions):
+def llama_config(shape: ModelShape, vocab_size: int, max_positions: int) -> dict[str, Any]:
+    """A Hugging Face LlamaConfig (config.json) for `shape`."""
     return {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
@@ -42,7 +47,9 @@ def llama_config(shape, vocab_size, max_positions):
     }
 
 
-def run_logged(command, log_path, label, parse=None, env=None):
+def run_logged(command: Sequence[str], log_path: str, label: str,
+               parse: Callable[[str], tuple[int, int, str] | None] | None = None,
+               env: Mapping[str, str] | None = None) -> None:
     """Runs `command` with stdout+stderr to log_path; `parse(line)` may
     return (done, total, detail) for the status line. Raises on failure
     with the log's tail."""
@@ -64,14 +71,17 @@ def run_logged(command, log_path, label, parse=None, env=None):
     line.finish("done")
 
 
-def _parse_step(text):
+def _parse_step(text: str) -> tuple[int, int, str] | None:
     m = STEP_LINE.match(text)
     if not m:
         return None
     return int(m.group(1)), int(m.group(2)), f"epoch {m.group(3)}  loss {m.group(4)}"
 
 
-def pretrain(cli, name, directory, shape, dataset, tokenizer_dir, vocab_size, config):
+def pretrain(cli: str, name: str, directory: str, shape: ModelShape, dataset: DataSet,
+             tokenizer_dir: str, vocab_size: int, config: DemoConfig) -> str:
+    """Pretrains one reference model from scratch in `directory`; returns its
+    final checkpoint directory."""
     os.makedirs(directory, exist_ok=True)
     config_path = os.path.join(directory, "config.json")
     with open(config_path, "w") as f:
@@ -107,7 +117,8 @@ def pretrain(cli, name, directory, shape, dataset, tokenizer_dir, vocab_size, co
     return os.path.join(directory, "final")
 
 
-def prepare(cli, cache_root, dataset, config, rebuild=False):
+def prepare(cli: str, cache_root: str, dataset: DataSet, config: DemoConfig,
+            rebuild: bool = False) -> tuple[str, str, str, bool]:
     """Returns (tokenizer_dir, large_dir, small_dir, cached)."""
     key = config.reference_key(dataset.key)
     root = os.path.join(cache_root, key)

@@ -5,13 +5,17 @@ and a per-run table."""
 
 import os
 import platform
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import stats
+from .config import DemoConfig
 
 PREFERRED_FIELDS = ("date", "city", "university", "major", "company", "company_city")
 
 
-def fields_of(runs):
+def fields_of(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """The fields the runs report, in the paper's order, then "overall"."""
     present = set()
     for r in runs:
         present.update(r["fields"])
@@ -20,12 +24,13 @@ def fields_of(runs):
     return fields + ["overall"]
 
 
-def _cell(values):
+def _cell(values: Sequence[float]) -> str:
     mean, half = stats.mean_ci(values)
     return f"{mean:.1f}" if half is None else f"{mean:.1f} ± {half:.1f}"
 
 
-def _metric_table(runs, modes, fields, metric, before):
+def _metric_table(runs: Sequence[dict[str, Any]], modes: Sequence[str], fields: Sequence[str],
+                  metric: str, before: Mapping[str, Mapping[str, float]]) -> str:
     lines = ["| mode | " + " | ".join(fields) + " |", "|---" * (len(fields) + 1) + "|"]
     lines.append("| before training | " + " | ".join(
         f"{100 * before[f][metric]:.1f}" if f in before else "n/a" for f in fields) + " |")
@@ -39,12 +44,15 @@ def _metric_table(runs, modes, fields, metric, before):
     return "\n".join(lines)
 
 
-def per_seed(runs, mode, seeds, field="overall", metric="em"):
+def per_seed(runs: Sequence[dict[str, Any]], mode: str, seeds: Sequence[int],
+             field: str = "overall", metric: str = "em") -> list[float]:
+    """`mode`'s score in percent for each of `seeds`, in that order."""
     by_seed = {r["seed"]: 100 * r["fields"][field][metric] for r in runs if r["mode"] == mode}
     return [by_seed[s] for s in seeds]
 
 
-def conclusions(runs, modes, seeds):
+def conclusions(runs: Sequence[dict[str, Any]], modes: Sequence[str],
+                seeds: Sequence[int]) -> list[str]:
     """One sentence per other mode in the grid and metric (EM, F1): how
     contrast compares with it, paired by seed (stats.compare)."""
     out = []
@@ -62,7 +70,8 @@ def conclusions(runs, modes, seeds):
     return out
 
 
-def cpu_name():
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (or what platform knows)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -73,14 +82,14 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
-def _steps_note(runs, modes):
+def _steps_note(runs: Sequence[dict[str, Any]], modes: Sequence[str]) -> str:
     steps = {m: sorted({r["steps"] for r in runs if r["mode"] == m}) for m in modes}
     parts = [f"{m}: {'/'.join(map(str, v))}" for m, v in steps.items()]
     return ("All modes train for the same epochs, so the dropout modes, with the original and "
             "its copies per biography, take more optimizer steps (" + ", ".join(parts) + ").")
 
 
-def _diagnostics(base):
+def _diagnostics(base: Mapping[str, Any]) -> str:
     def em(key):
         return f"{100 * base[key]['overall']['em']:.1f}%"
 
@@ -94,7 +103,37 @@ def _diagnostics(base):
             f"of it each mode reaches.")
 
 
-def write(path, runs, config, setup, base):
+def write_preliminary(path: str, config: DemoConfig, base: Mapping[str, Any]) -> None:
+    """report.md while the grid runs: the baseline rows (what the models
+    know before any training), so a user has a result within minutes;
+    write() replaces it when the grid ends."""
+    fields = [f for f in PREFERRED_FIELDS if f in base["before"]]
+    fields += sorted(set(base["before"]) - set(fields) - {"overall"}) + ["overall"]
+    lines = [
+        f"# cluedrop demo report ({config.preset}): in progress",
+        "",
+        f"The grid ({len(config.modes)} modes x {len(config.seeds)} seeds) is still running; "
+        f"this file is rewritten with its tables when it ends. "
+        f"[clues.html](clues.html) appears before the first run.",
+        "",
+        "## QA exact match, % (before training)",
+        "",
+        _metric_table([], [], fields, "em", base["before"]),
+        "",
+        "## QA F1, % (before training)",
+        "",
+        _metric_table([], [], fields, "f1", base["before"]),
+        "",
+        _diagnostics(base),
+        "",
+    ]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def write(path: str, runs: Sequence[dict[str, Any]], config: DemoConfig,
+          setup: Mapping[str, Any], base: Mapping[str, Any]) -> list[str]:
+    """Writes report.md; returns the comparison sentences it states."""
     modes = [m for m in config.modes if any(r["mode"] == m for r in runs)]
     seeds = list(config.seeds)
     fields = fields_of(runs)

@@ -2,6 +2,7 @@
 the per-seed results."""
 
 import math
+from collections.abc import Sequence
 
 # Two-sided 95% critical values of Student's t, df = 1..30 (standard table).
 T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -9,13 +10,14 @@ T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
 
-def t95(df):
+def t95(df: int) -> float:
+    """The two-sided 95% critical value of Student's t with `df` degrees of freedom."""
     if df < 1:
         raise ValueError("a confidence interval needs at least 2 values")
     return T95[df - 1] if df <= len(T95) else 1.960
 
 
-def mean_ci(values):
+def mean_ci(values: Sequence[float]) -> tuple[float, float | None]:
     """(mean, half-width of the 95% CI); half-width None for one value."""
     n = len(values)
     if n == 0:
@@ -27,7 +29,8 @@ def mean_ci(values):
     return mean, t95(n - 1) * sd / math.sqrt(n)
 
 
-def compare(better, worse, label_better, label_worse, unit="points"):
+def compare(better: Sequence[float], worse: Sequence[float], label_better: str, label_worse: str,
+            unit: str = "points") -> tuple[str, str]:
     """A plain statement of how `better` (per-seed values) compares with
     `worse` (same seeds, same order), paired by seed. Only claims what the
     interval supports."""

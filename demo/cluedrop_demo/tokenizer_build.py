@@ -21,6 +21,8 @@ give the same tokenizer.
 import collections
 import json
 import os
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import regex
 
@@ -31,7 +33,7 @@ SPECIALS = ("<unk>", "<s>", "</s>")
 MAX_SPACE_RUN = 256
 
 
-def bytes_to_unicode():
+def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible byte -> printable character map."""
     bs = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
           + list(range(ord("®"), ord("ÿ") + 1)))
@@ -48,13 +50,14 @@ def bytes_to_unicode():
 BYTE_MAP = bytes_to_unicode()
 
 
-def byte_level_pieces(text):
+def byte_level_pieces(text: str) -> list[str]:
     """The ByteLevel pre-tokens of `text`, byte-mapped ("Ġborn")."""
     return ["".join(BYTE_MAP[b] for b in piece.encode("utf-8"))
             for piece in GPT2_PATTERN.findall(text)]
 
 
-def build_vocab(texts):
+def build_vocab(texts: Iterable[str]) -> dict[str, int]:
+    """{token: id}: the specials, then every piece by descending frequency."""
     counts = collections.Counter()
     space = BYTE_MAP[ord(" ")]
     for text in texts:
@@ -84,7 +87,8 @@ def build_vocab(texts):
     return vocab
 
 
-def tokenizer_json(vocab):
+def tokenizer_json(vocab: Mapping[str, int]) -> dict[str, Any]:
+    """The tokenizer.json document for `vocab`."""
     added = [{"id": vocab[t], "content": t, "single_word": False, "lstrip": False,
               "rstrip": False, "normalized": False, "special": True} for t in SPECIALS]
     byte_level = {"add_prefix_space": False, "trim_offsets": True, "use_regex": True}
@@ -108,7 +112,7 @@ def tokenizer_json(vocab):
     }
 
 
-def write_tokenizer(directory, texts):
+def write_tokenizer(directory: str, texts: Iterable[str]) -> int:
     """Writes tokenizer.json and tokenizer_config.json into `directory`;
     returns the vocabulary size."""
     vocab = build_vocab(texts)

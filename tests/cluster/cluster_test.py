@@ -29,147 +29,72 @@ Usage: cluster_test.py --bin DIR --fixtures DIR/oracle/models --paper-data DIR -
 """
 import argparse
 import json
-import math
 import os
-import shutil
 import signal
-import socket
 import sqlite3
-import struct
-import subprocess
-import sys
 import time
+import urllib.request
+
+from cluedrop_local import DaemonStartError, LocalCluster
+from cluedrop_testing import dump_logs, fail, log, read_shard_file
 
 ARGS = None
 
 
-def log(message):
-    print(message, flush=True)
-
-
-def fail(message):
-    print(f"FAIL: {message}", flush=True)
-    sys.exit(1)
-
-
-# ------------------------------------------------------------ CRC-32C ---
-def _crc_table():
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _crc_table()
-
-
-def crc32c(data, crc=0):
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-assert crc32c(b"123456789") == 0xE3069283
-
-
-def read_shard_file(path):
-    """Parses the header of docs/shard-format.md and checks both CRCs."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 32 or data[:8] != b"CLDSHRD\0":
-        fail(f"{path}: not a shard file")
-    version, count, payload_bytes, payload_crc, header_crc = struct.unpack("<IIQII", data[8:32])
-    if crc32c(data[:28]) != header_crc:
-        fail(f"{path}: header CRC mismatch")
-    payload = data[32:]
-    if len(payload) != payload_bytes:
-        fail(f"{path}: payload is {len(payload)} bytes, header says {payload_bytes}")
-    if crc32c(payload) != payload_crc:
-        fail(f"{path}: payload CRC mismatch")
-    return count, payload_crc
-
-
 # ------------------------------------------------------------ processes ---
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Cluster:
-    def __init__(self, name, lease_ttl_ms=4000, heartbeat_ms=500):
-        self.work = os.path.join(ARGS.work, name)
-        shutil.rmtree(self.work, ignore_errors=True)
-        os.makedirs(self.work)
-        self.data = os.path.join(self.work, "data")
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.lease_ttl_ms = lease_ttl_ms
-        self.heartbeat_ms = heartbeat_ms
-        self.coordinator = None
-        self.scorers = []
-        self.logs = []
+    """One scenario's cluster (cluedrop_local.LocalCluster in ARGS.work/NAME,
+    emptied first; the coordinator on a fixed port, so it restarts on the
+    same address) and the checks around it."""
 
-    def bin(self, name):
-        return os.path.join(ARGS.bin, name)
+    def __init__(self, name, lease_ttl_ms=4000, heartbeat_ms=500):
+        self.local = LocalCluster(
+            ARGS.bin, os.path.join(ARGS.work, name), scorers=0, trainers=0, clean=True,
+            coordinator_args=[f"--lease_ttl_ms={lease_ttl_ms}",
+                              f"--heartbeat_interval_ms={heartbeat_ms}", "--retry_backoff_ms=200"],
+            scorer_args=["--lease_wait_ms=1000"], trainer_args=["--report_every_steps=2"],
+            scorer_threads=1, trainer_threads=1,  # two scorers share 2 cores
+            ready_timeout_s=30)
+        self.work = self.local.work_dir
+        self.data = self.local.data_dir
+        self.address = self.local.address
+        self.coordinator = None
+        self.scorers = []  # the scorers and trainers: stopped (SIGTERM) together
+
+    def _started(self, start):
+        try:
+            return start()
+        except DaemonStartError as error:
+            self.dump_logs()
+            fail(str(error))
 
     def start_coordinator(self):
-        ready = os.path.join(self.work, "coordinator.ready")
-        if os.path.exists(ready):
-            os.remove(ready)
-        log_file = open(os.path.join(self.work, "coordinator.log"), "a")
-        self.logs.append(log_file.name)
-        self.coordinator = subprocess.Popen(
-            [self.bin("cluedrop-coordinator"), f"--grpc_address={self.address}",
-             "--metrics_address=127.0.0.1:0", f"--data_dir={self.data}", f"--ready_file={ready}",
-             f"--lease_ttl_ms={self.lease_ttl_ms}", f"--heartbeat_interval_ms={self.heartbeat_ms}",
-             "--retry_backoff_ms=200", "--shutdown_drain_ms=0"],
-            stdout=log_file, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while not os.path.exists(ready):
-            if self.coordinator.poll() is not None:
-                self.dump_logs()
-                fail(f"coordinator exited with {self.coordinator.returncode}")
-            if time.time() > deadline:
-                fail("coordinator not ready after 30 s")
-            time.sleep(0.05)
-        with open(ready) as f:
-            self.metrics_port = json.load(f)["metrics_port"]
+        """Starts the coordinator, or restarts it (same port, data dir, log)."""
+        if self.coordinator is None:
+            self.coordinator = self._started(self.local.start_coordinator)
+        else:
+            self._started(self.coordinator.restart)
 
     def start_scorer(self, name):
-        log_file = open(os.path.join(self.work, f"{name}.log"), "a")
-        self.logs.append(log_file.name)
-        p = subprocess.Popen(
-            [self.bin("cluedrop-scorer"), f"--coordinator={self.address}", f"--name={name}",
-             "--device=cpu", "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-             "--lease_wait_ms=1000", "--shutdown_drain_ms=0"],
-            stdout=log_file, stderr=subprocess.STDOUT,
-            env=dict(os.environ, OMP_NUM_THREADS="1"))  # two scorers share 2 cores
-        self.scorers.append(p)
-        return p
+        d = self._started(lambda: self.local.add_scorer(name))
+        self.scorers.append(d)
+        return d
 
-    def start_trainer(self, name, store_port):
-        log_file = open(os.path.join(self.work, f"{name}.log"), "a")
-        self.logs.append(log_file.name)
-        p = subprocess.Popen(
-            [self.bin("cluedrop-trainer"), f"--coordinator={self.address}", f"--name={name}",
-             f"--store_address=127.0.0.1:{store_port}", "--device=cpu",
-             f"--cache_dir={os.path.join(self.work, name + '-cache')}", "--report_every_steps=2",
-             "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-             "--shutdown_drain_ms=0"],
-            stdout=log_file, stderr=subprocess.STDOUT,
-            env=dict(os.environ, OMP_NUM_THREADS="1"))
-        self.scorers.append(p)  # stopped (SIGTERM) with the scorers
-        return p
+    def start_trainer(self, name, store_port=None):
+        d = self._started(lambda: self.local.add_trainer(name, store_port))
+        self.scorers.append(d)
+        return d
+
+    def restart(self, daemon):
+        """Starts a killed worker again: same name, flags, ports and log."""
+        self._started(daemon.restart)
+
+    @property
+    def metrics_port(self):
+        return self.local.metrics_port
 
     def cli(self, *args, check=True, timeout=240):
-        env = dict(os.environ, CLUEDROP_COORDINATOR=self.address)
-        proc = subprocess.run([self.bin("cluedrop"), *args], capture_output=True, text=True,
-                              env=env, timeout=timeout)
+        proc = self.local.cli(*args, timeout=timeout)
         if check and proc.returncode != 0:
             self.dump_logs()
             fail(f"cluedrop {' '.join(args)}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
@@ -184,7 +109,6 @@ class Cluster:
         return sqlite3.connect(f"file:{self.data}/state.db?mode=ro", uri=True, timeout=10)
 
     def metric(self, name):
-        import urllib.request
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics").read().decode()
         for line in text.splitlines():
             if line.startswith(name + " ") or line.startswith(name + "{"):
@@ -192,27 +116,20 @@ class Cluster:
         return None
 
     def dump_logs(self):
-        for path in self.logs:
-            with open(path) as f:
-                tail = f.read()[-3000:]
-            print(f"---- {path} (tail)\n{tail}", flush=True)
+        dump_logs(self.local.log_paths(), chars=3000)
 
     def stop(self):
-        for p in self.scorers:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.scorers:
-            try:
-                rc = p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        for d in self.scorers:
+            d.terminate()
+        for d in self.scorers:
+            rc = d.stop(grace_s=30)
+            if d.killed_after_grace:
                 fail("a scorer did not exit within 30 s of SIGTERM")
             if rc not in (0, -signal.SIGKILL):
                 self.dump_logs()
                 fail(f"scorer exit code {rc} after SIGTERM")
-        if self.coordinator and self.coordinator.poll() is None:
-            self.coordinator.send_signal(signal.SIGTERM)
-            if self.coordinator.wait(timeout=30) != 0:
+        if self.coordinator and self.coordinator.running:
+            if self.coordinator.stop(grace_s=30) != 0:
                 fail(f"coordinator exit code {self.coordinator.returncode}")
 
 
@@ -331,9 +248,6 @@ def scenario_e2e():
     n = check_exactly_once(c, job_id)
     if n != 10:
         fail(f"{n} shards, want 10")
-    with c.db() as db:
-        workers = {w for (w,) in db.execute("SELECT DISTINCT worker_id FROM shards WHERE job_id=?",
-                                            (job_id,))}
     compare_with_score(c, job_id, corpus)
     leases = c.metric("cluedrop_coordinator_leases_granted_total")
     dup = c.metric("cluedrop_coordinator_duplicate_completions_total")
@@ -363,8 +277,7 @@ def scenario_kill_coordinator():
             c.dump_logs()
             fail("no shard scored within 120 s")
         time.sleep(0.02)
-    c.coordinator.send_signal(signal.SIGKILL)
-    c.coordinator.wait()
+    c.coordinator.kill9()
     if scored >= 25:
         fail("the job finished before the kill; make shards smaller")
     log(f"  killed the coordinator with {scored}/25 shards scored")
@@ -375,8 +288,7 @@ def scenario_kill_coordinator():
         c.dump_logs()
         fail(f"job {job['state']}: {job.get('reason')}")
     check_exactly_once(c, job_id)
-    events = c.cli("watch", job_id).stdout
-    log(f"  job SUCCEEDED after the restart; scorers never restarted")
+    log("  job SUCCEEDED after the restart; scorers never restarted")
     for p in c.scorers:
         if p.poll() is not None:
             fail(f"a scorer exited ({p.returncode}) while the coordinator was down")
@@ -409,8 +321,7 @@ def scenario_kill_scorer():
                            (job_id, shard_id)).fetchone()[0]
     if state != 1:
         fail(f"shard {shard_id} was completed before SIGSTOP (state {state}); retry")
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
+    victim.kill9()
     log(f"  killed the scorer holding {lease_id} ({shard_id})")
     time.sleep(0.5)
     c.start_scorer("scorer-rescue")
@@ -431,7 +342,7 @@ def scenario_kill_scorer():
     if expirations != 1:
         fail(f"lease expirations metric {expirations}, want 1")
     check_exactly_once(c, job_id)
-    log(f"  lease expired once, shard re-leased (attempt 2), job SUCCEEDED")
+    log("  lease expired once, shard re-leased (attempt 2), job SUCCEEDED")
     c.stop()
     log("kill-scorer: PASS")
 
@@ -504,8 +415,8 @@ def scenario_train():
     c = Cluster("train")
     c.start_coordinator()
     c.start_scorer("scorer-a")
-    c.start_trainer("trainer-a", free_port())
-    c.start_trainer("trainer-b", free_port())
+    c.start_trainer("trainer-a")
+    c.start_trainer("trainer-b")
     job_id = submit(c, train_spec(c, os.path.join(c.work, "out")))
     job = finished_training(c, job_id)
     progress = job["progress"]
@@ -532,8 +443,7 @@ def scenario_kill_trainer():
     c = Cluster("kill-trainer")
     c.start_coordinator()
     c.start_scorer("scorer-a")
-    ports = {"trainer-a": free_port(), "trainer-b": free_port()}
-    trainers = {name: c.start_trainer(name, port) for name, port in ports.items()}
+    trainers = {name: c.start_trainer(name) for name in ("trainer-a", "trainer-b")}
     # Uninterrupted reference run.
     ref_id = submit(c, train_spec(c, os.path.join(c.work, "ref"), epochs=3, checkpoint_every=2))
     ref = finished_training(c, ref_id)
@@ -549,13 +459,12 @@ def scenario_kill_trainer():
             fail("no checkpoint within 180 s")
         time.sleep(0.005)
     job = {"progress": {"training_step": open(latest).read().strip()}}
-    trainers["trainer-b"].send_signal(signal.SIGKILL)
-    trainers["trainer-b"].wait()
+    trainers["trainer-b"].kill9()
     log(f"  killed trainer-b right after checkpoint {job['progress']['training_step']}")
     if c.status(job_id)["state"] == "SUCCEEDED":
         fail("the job finished before the kill took effect; make it longer")
     time.sleep(0.5)
-    c.start_trainer("trainer-b", ports["trainer-b"])
+    c.restart(trainers["trainer-b"])  # same name, store port and cache dir
     job = finished_training(c, job_id)
     events = c.cli("watch", job_id).stdout
     if "trainer trainer-b rejoined" not in events:
@@ -576,8 +485,44 @@ def scenario_kill_trainer():
     log("kill-trainer: PASS")
 
 
-SCENARIOS = {"train": scenario_train, "kill-trainer": scenario_kill_trainer, "e2e": scenario_e2e, "kill-coordinator": scenario_kill_coordinator,
-             "kill-scorer": scenario_kill_scorer, "bad-input": scenario_bad_input}
+def scenario_local_vs_cluster():
+    log("local-vs-cluster: one spec through the cluster and through `cluedrop train --local`")
+    c = Cluster("local-vs-cluster")
+    c.start_coordinator()
+    c.start_scorer("scorer-a")
+    c.start_trainer("trainer-a")
+    c.start_trainer("trainer-b")
+    spec = train_spec(c, os.path.join(c.work, "cluster-out"))
+    job_id = submit(c, spec)
+    job = finished_training(c, job_id)
+    scores = os.path.join(c.work, "scores.jsonl")
+    c.cli("results", job_id, "--output", scores)
+    c.stop()
+    # The same spec file, its scores, and nothing else: --ranks and
+    # --shard_size come from the spec (training.world_size,
+    # corpus.shard_size_docs), defaults from jobspec/ as on the coordinator.
+    local_dir = os.path.join(c.work, "local-out")
+    proc = c.cli("train", spec, "--local", "--scores", scores, "--output_dir", local_dir)
+    log(f"  cluster job {job_id}: {job['progress']['training_step']} steps; "
+        f"local: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else '?'}")
+    cluster_weights = os.path.join(job["model_dir"], "model.safetensors")
+    local_model = os.path.join(local_dir, os.path.relpath(job["model_dir"],
+                                                          os.path.join(c.work, "cluster-out")))
+    local_weights = os.path.join(local_model, "model.safetensors")
+    if not os.path.exists(local_weights):
+        fail(f"--local wrote no {local_weights}: {proc.stderr[-2000:]}")
+    a = open(cluster_weights, "rb").read()
+    b = open(local_weights, "rb").read()
+    if a != b:
+        fail(f"model.safetensors differ: cluster {len(a)} bytes, local {len(b)} bytes")
+    log(f"  model.safetensors byte-identical ({len(a)} bytes)")
+    log("local-vs-cluster: PASS")
+
+
+SCENARIOS = {"train": scenario_train, "kill-trainer": scenario_kill_trainer,
+             "e2e": scenario_e2e, "kill-coordinator": scenario_kill_coordinator,
+             "kill-scorer": scenario_kill_scorer, "bad-input": scenario_bad_input,
+             "local-vs-cluster": scenario_local_vs_cluster}
 
 
 def main():

@@ -15,11 +15,7 @@ Usage: daemon_smoke_test.py --binary PATH --component NAME
 Prints a transcript; exits non-zero with the failing check on any failure.
 """
 import argparse
-import json
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -28,26 +24,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-
-def log(message):
-    print(message, flush=True)
-
-
-def fail(message):
-    print(f"FAIL: {message}", flush=True)
-    sys.exit(1)
-
-
-def wait_for_file(path, process, timeout_s):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if os.path.exists(path):
-            with open(path) as f:
-                return json.load(f)
-        if process.poll() is not None:
-            fail(f"daemon exited early with {process.returncode}")
-        time.sleep(0.05)
-    fail(f"no ready file after {timeout_s}s")
+from cluedrop_local import Daemon, DaemonStartError
+from cluedrop_testing import fail, log, run
 
 
 def health_status(stub, service):
@@ -110,16 +88,16 @@ def main():
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix=f"cluedrop-{args.component}-")
-    ready = os.path.join(work, "ready.json")
-    command = [args.binary, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-               f"--ready_file={ready}", "--shutdown_drain_ms=1500"]
-    if args.component == "coordinator":
-        command.append(f"--data_dir={os.path.join(work, 'data')}")
-    log(f"$ {' '.join(command)}")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    extra = [f"--data_dir={os.path.join(work, 'data')}"] if args.component == "coordinator" else []
+    daemon = Daemon(args.binary, extra, work_dir=work, name=args.component,
+                    shutdown_drain_ms=1500, ready_timeout_s=60)
+    log(f"$ {' '.join(daemon.argv)}")
     try:
-        ports = wait_for_file(ready, process, timeout_s=60)
-        address = f"127.0.0.1:{ports['grpc_port']}"
+        try:
+            ports = daemon.start()
+        except DaemonStartError as error:
+            fail(str(error))
+        address = daemon.address
         log(f"ready: gRPC {address}, metrics 127.0.0.1:{ports['metrics_port']}")
         channel = grpc.insecure_channel(address)
         health = health_pb2_grpc.HealthStub(channel)
@@ -155,10 +133,9 @@ def main():
         metrics_file = os.path.join(work, "metrics.txt")
         with open(metrics_file, "wb") as f:
             f.write(body)
-        check = subprocess.run([args.promtool, "check", "metrics"], input=body,
-                               capture_output=True)
+        check = run([args.promtool, "check", "metrics"], input=body.decode())
         log(f"$ promtool check metrics < {url}  -> exit {check.returncode}")
-        output = (check.stdout + check.stderr).decode().strip()
+        output = (check.stdout + check.stderr).strip()
         if output:
             log(output)
         if check.returncode != 0:
@@ -170,7 +147,7 @@ def main():
             fail("cluedrop_build_info for this component is missing")
 
         log("sending SIGTERM")
-        process.send_signal(signal.SIGTERM)
+        daemon.terminate()
         seen = None
         deadline = time.time() + 1.4
         while time.time() < deadline:
@@ -181,17 +158,16 @@ def main():
         log(f"health('') after SIGTERM: {seen}")
         if seen != "NOT_SERVING":
             fail(f"health after SIGTERM is {seen}, want NOT_SERVING during the drain")
-        code = process.wait(timeout=30)
+        code = daemon.wait(timeout_s=30)
         log(f"exit code: {code}")
         if code != 0:
             fail(f"daemon exited with {code}, want 0")
         channel.close()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        daemon.kill9()
         log("--- daemon output ---")
-        log(process.stdout.read().rstrip())
+        with open(daemon.log_path) as f:
+            log(f.read().rstrip())
     log(f"PASS: {args.component}")
 
 

@@ -26,32 +26,19 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "oracle"))
-from check_qa_metrics import oracle_scores  # noqa: E402  (official SQuAD v1.1 logic)
+from cluedrop_testing import fail, log, run
+from cluedrop_testing.squad import oracle_scores  # the official SQuAD v1.1 logic
 
 MODES = ("none", "random", "large", "small", "contrast", "position")
 
 
-def fail(message):
-    print(f"FAIL: {message}", flush=True)
-    sys.exit(1)
-
-
-def log(message):
-    print(message, flush=True)
-
-
 def run_demo(args, out, extra=()):
     start = time.time()
-    proc = subprocess.run([args.cli, "demo", "--quick", "--out", out, "--cache",
-                           os.path.join(args.work, "cache"), "--work",
-                           os.path.join(args.work, "work-" + os.path.basename(out)), *extra],
-                          capture_output=True, text=True, timeout=600)
+    proc = run([args.cli, "demo", "--quick", "--out", out, "--cache",
+                os.path.join(args.work, "cache"), "--work",
+                os.path.join(args.work, "work-" + os.path.basename(out)), *extra], timeout=600)
     if proc.returncode != 0:
         fail(f"cluedrop demo exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-6000:]}")
     log(f"cluedrop demo --quick {' '.join(extra)}: {time.time() - start:.0f} s")
@@ -119,29 +106,28 @@ def hf_generate(model_dir, prompts, max_new_tokens):
 def check_models(args, out, results):
     data = os.path.join(out, "data")
     cfg = results["config"]
-    for run in results["runs"]:
-        model = run["model_dir"]
+    for job_run in results["runs"]:
+        model = job_run["model_dir"]
         for name in ("config.json", "model.safetensors", "tokenizer.json"):
             if not os.path.exists(os.path.join(model, name)):
-                fail(f"{run['mode']}: {model} lacks {name}")
-        proc = subprocess.run(
+                fail(f"{job_run['mode']}: {model} lacks {name}")
+        proc = run(
             [args.cli, "eval", "--model", model, "--data", os.path.join(data, "eval_bios.csv"),
              "--prompts", os.path.join(data, "prompts.csv"), "--fewshot",
              os.path.join(data, "fewshot.csv"), f"--shots={cfg['shots']}",
-             f"--seed={run['seed']}", f"--max_new_tokens={cfg['max_new_tokens']}", "--json"],
-            capture_output=True, text=True)
+             f"--seed={job_run['seed']}", f"--max_new_tokens={cfg['max_new_tokens']}", "--json"])
         if proc.returncode != 0:
             fail(f"cluedrop eval {model}: {proc.stderr}")
         evaluation = json.loads(proc.stdout)
         for f in evaluation["fields"]:
-            job = run["fields"][f["field"]]
+            job = job_run["fields"][f["field"]]
             if abs(f["exact_match"] - job["em"]) > 1e-6 or abs(f["f1"] - job["f1"]) > 1e-6:
-                fail(f"{run['mode']}/{f['field']}: cluedrop eval {f} != job {job}")
+                fail(f"{job_run['mode']}/{f['field']}: cluedrop eval {f} != job {job}")
         predictions = evaluation["predictions"]
         hf = hf_generate(model, [p["prompt"] for p in predictions], cfg["max_new_tokens"])
         differ = [(p["prediction"], h) for p, h in zip(predictions, hf) if p["prediction"] != h]
         if len(differ) > len(predictions) // 50:
-            fail(f"{run['mode']}: transformers answers differ on {len(differ)} of "
+            fail(f"{job_run['mode']}: transformers answers differ on {len(differ)} of "
                  f"{len(predictions)} prompts, e.g. {differ[:3]}")
         sums = {}
         for p in predictions:
@@ -152,16 +138,17 @@ def check_models(args, out, results):
                 s[1] += em
                 s[2] += f1
         for field, (n, em, f1) in sums.items():
-            job = run["fields"][field]
+            job = job_run["fields"][field]
             if n != job["questions"] or abs(em / n - job["em"]) > 1e-6 or \
                     abs(f1 / n - job["f1"]) > 1e-6:
-                fail(f"{run['mode']}/{field}: oracle EM {em / n} F1 {f1 / n} over {n} != {job}")
-        steps = [e["step"] for e in run["train_log"]]
-        if not steps or steps != list(range(1, run["steps"] + 1)):
-            fail(f"{run['mode']}: train_log steps {steps[:3]}..{steps[-3:]} vs {run['steps']}")
-        log(f"  {run['mode']}: {len(predictions)} predictions; cluedrop eval, transformers "
+                fail(f"{job_run['mode']}/{field}: oracle EM {em / n} F1 {f1 / n} over {n} != {job}")
+        steps = [e["step"] for e in job_run["train_log"]]
+        if not steps or steps != list(range(1, job_run["steps"] + 1)):
+            fail(f"{job_run['mode']}: train_log steps {steps[:3]}..{steps[-3:]} "
+                 f"vs {job_run['steps']}")
+        log(f"  {job_run['mode']}: {len(predictions)} predictions; cluedrop eval, transformers "
             f"({len(differ)} differ) and the SQuAD oracle agree with the job: EM "
-            f"{100 * run['fields']['overall']['em']:.1f}%")
+            f"{100 * job_run['fields']['overall']['em']:.1f}%")
 
 
 def check_artifacts(out):

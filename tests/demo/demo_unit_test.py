@@ -15,7 +15,6 @@
 Usage: demo_unit_test.py --cli PATH/cluedrop --paper-data DIR
 """
 import argparse
-import csv
 import json
 import math
 import os
@@ -26,9 +25,7 @@ import sys
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "demo"))
-from cluedrop_demo import bios, config, data, stats, tokenizer_build  # noqa: E402
+from cluedrop_demo import bios, config, data, report, stats, tokenizer_build
 
 ARGS = None
 TAG = re.compile(r"<([a-z_]+)>(.*?)</\1>")
@@ -239,6 +236,37 @@ class StatsTest(unittest.TestCase):
         verdict, text = stats.compare([12], [10], "contrast", "none")
         self.assertEqual(verdict, "inconclusive")
         self.assertIn("single seed", text)
+
+
+class PreliminaryReportTest(unittest.TestCase):
+    def test_baseline_rows_are_the_evaluations(self):
+        def scores(em, f1):
+            return {"em": em, "f1": f1, "questions": 10}
+
+        before = {"city": scores(0.1, 0.25), "date": scores(0.0, 0.5),
+                  "overall": scores(0.05, 0.375)}
+        base = {"before": before}
+        for key in ("small_qa_people", "small_bio_only_people", "large_qa_people",
+                    "large_bio_only_people"):
+            base[key] = {"overall": scores(0.5, 0.6)}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "report.md")
+            report.write_preliminary(path, config.PRESETS["quick"], base)
+            with open(path) as f:
+                text = f.read()
+        self.assertIn("in progress", text)
+        em_section = text.split("## QA exact match", 1)[1].split("##", 1)[0]
+        header = next(line for line in em_section.splitlines() if line.startswith("| mode"))
+        row = next(line for line in em_section.splitlines()
+                   if line.startswith("| before training"))
+        fields = [c.strip() for c in header.strip("|").split("|")][1:]
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        self.assertEqual(fields, ["date", "city", "overall"])  # the paper's order, overall last
+        for field, cell in zip(fields, cells):
+            self.assertAlmostEqual(float(cell), 100 * before[field]["em"], places=1)
+        f1_row = text.split("## QA F1", 1)[1].split("| before training |", 1)[1].split("\n")[0]
+        self.assertEqual([float(c) for c in f1_row.strip(" |").split("|")],
+                         [100 * before[f]["f1"] for f in fields])
 
 
 def main():

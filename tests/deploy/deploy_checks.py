@@ -37,29 +37,21 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import yaml
 
+import promql_names  # tests/deploy, next to this script
+from cluedrop_testing import Checks, log, run
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEPLOY = os.path.join(ROOT, "deploy")
 K8S = os.path.join(DEPLOY, "k8s")
 SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import promql_names  # noqa: E402
 
-FAILURES = []
-
-
-def log(message):
-    print(message, flush=True)
-
-
-def fail(message):
-    FAILURES.append(message)
-    print(f"FAIL: {message}", flush=True)
+CHECKS = Checks()  # every failed check is printed and counted; the exit code at the end
+fail = CHECKS.fail
 
 
 def rel(path):
@@ -111,12 +103,11 @@ def cmd_dockerfiles(args):
         project_version = re.search(r"project\(cluedrop VERSION (\S+)", f.read()).group(1)
     for path in files:
         name = rel(path)
-        run = subprocess.run([args.hadolint, "--no-color", "--failure-threshold", "style", path],
-                             capture_output=True, text=True)
-        log(f"$ hadolint --failure-threshold style {name} -> exit {run.returncode}")
-        if run.stdout.strip() or run.stderr.strip():
-            log((run.stdout + run.stderr).rstrip())
-        if run.returncode != 0:
+        proc = run([args.hadolint, "--no-color", "--failure-threshold", "style", path])
+        log(f"$ hadolint --failure-threshold style {name} -> exit {proc.returncode}")
+        if proc.stdout.strip() or proc.stderr.strip():
+            log((proc.stdout + proc.stderr).rstrip())
+        if proc.returncode != 0:
             fail(f"hadolint rejects {name}")
         with open(path) as f:
             text = f.read()
@@ -155,13 +146,12 @@ def cmd_dockerfiles(args):
         binaries = [os.path.join(args.bin, b) for b in
                     ("cluedrop-coordinator", "cluedrop-scorer", "cluedrop-trainer", "cluedrop")]
         with tempfile.TemporaryDirectory() as tmp:
-            run = subprocess.run(["sh", script, os.path.join(tmp, "lib")] + binaries,
-                                 capture_output=True, text=True, timeout=120)
-            bundled = sorted(os.listdir(os.path.join(tmp, "lib"))) if run.returncode == 0 else []
-            log(f"$ sh docker/bundle-runtime.sh DEST <4 binaries> -> exit {run.returncode}, "
+            proc = run(["sh", script, os.path.join(tmp, "lib")] + binaries, timeout=120)
+            bundled = sorted(os.listdir(os.path.join(tmp, "lib"))) if proc.returncode == 0 else []
+            log(f"$ sh docker/bundle-runtime.sh DEST <4 binaries> -> exit {proc.returncode}, "
                 f"{len(bundled)} libraries")
-            if run.returncode != 0:
-                fail(f"bundle-runtime.sh failed: {run.stderr.strip()}")
+            if proc.returncode != 0:
+                fail(f"bundle-runtime.sh failed: {proc.stderr.strip()}")
             for want in ("libgrpc++.so", "libprotobuf.so", "libprometheus-cpp-pull.so", "libsqlite3.so"):
                 if not any(lib.startswith(want) for lib in bundled):
                     fail(f"bundle-runtime.sh did not bundle {want}* (got {bundled})")
@@ -220,11 +210,11 @@ def kustomize_command():
 
 
 def render(command, directory):
-    run = subprocess.run(command + [directory], capture_output=True, text=True, timeout=60)
-    if run.returncode != 0:
-        fail(f"{' '.join(command)} {rel(directory)}: exit {run.returncode}: {run.stderr.strip()}")
+    proc = run(command + [directory], timeout=60)
+    if proc.returncode != 0:
+        fail(f"{' '.join(command)} {rel(directory)}: exit {proc.returncode}: {proc.stderr.strip()}")
         return []
-    return [d for d in yaml.safe_load_all(run.stdout) if d is not None]
+    return [d for d in yaml.safe_load_all(proc.stdout) if d is not None]
 
 
 def cmd_k8s(args):
@@ -377,8 +367,8 @@ def cmd_kustomize(args):
 
 # ------------------------------------------------------------------ flags ---
 def help_flags(binary_args):
-    run = subprocess.run(binary_args + ["--help"], capture_output=True, text=True, timeout=60)
-    text = run.stdout + run.stderr
+    proc = run(binary_args + ["--help"], timeout=60)
+    text = proc.stdout + proc.stderr
     flags = set(re.findall(r"(?m)^\s+--([a-z0-9_]+)", text))
     envs = set(re.findall(r"env: \$([A-Z0-9_]+)", text))
     if not flags:
@@ -511,10 +501,10 @@ REQUIRED_ALERTS = {"CluedropTrainerDataStall", "CluedropTargetDown", "CluedropJo
 
 
 def run_promtool(args, argv, cwd=PROM):
-    run = subprocess.run([args.promtool] + argv, capture_output=True, text=True, cwd=cwd, timeout=120)
-    log(f"$ promtool {' '.join(argv)}  (in {rel(cwd)}) -> exit {run.returncode}")
-    log((run.stdout + run.stderr).rstrip())
-    if run.returncode != 0:
+    proc = run([args.promtool] + argv, cwd=cwd, timeout=120)
+    log(f"$ promtool {' '.join(argv)}  (in {rel(cwd)}) -> exit {proc.returncode}")
+    log((proc.stdout + proc.stderr).rstrip())
+    if proc.returncode != 0:
         fail(f"promtool {' '.join(argv)} failed")
 
 
@@ -650,8 +640,8 @@ def main():
         "promtool-rules": cmd_promtool_rules, "promtool-test": cmd_promtool_test,
         "grafana": cmd_grafana,
     }[args.command](args)
-    if FAILURES:
-        print(f"{len(FAILURES)} check(s) failed", flush=True)
+    if CHECKS.failures:
+        print(f"{CHECKS.failures} check(s) failed", flush=True)
         sys.exit(1)
     print("PASS", flush=True)
 

@@ -32,9 +32,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -42,78 +40,62 @@ import urllib.request
 
 import yaml
 
+import promql_names  # tests/deploy, next to this script
+from cluedrop_local import Daemon, DaemonStartError
+from cluedrop_testing import dump_logs, fail, free_port, log, on_failure, run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 PROM_DIR = os.path.join(ROOT, "deploy", "prometheus")
-sys.path.insert(0, HERE)
-import promql_names  # noqa: E402
 
-PROCESSES = []
+DAEMONS = []      # cluedrop daemons (cluedrop_local.Daemon), in start order
+PROMETHEUS = []   # the Prometheus server (subprocess.Popen)
 LOGS = []
 
 
-def log(message):
-    print(message, flush=True)
-
-
-def dump_logs():
-    for path in LOGS:
-        try:
-            with open(path) as f:
-                tail = f.read()[-2500:]
-        except OSError:
-            continue
-        print(f"---- {path} (tail)\n{tail}", flush=True)
-
-
-def fail(message):
-    print(f"FAIL: {message}", flush=True)
-    dump_logs()
-    stop_all()
-    sys.exit(1)
-
-
 def stop_all():
-    for process in reversed(PROCESSES):
+    """SIGTERM to everything still running (newest first), SIGKILL after 15 s."""
+    for process in reversed(PROMETHEUS):
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-    for process in reversed(PROCESSES):
+    for daemon in reversed(DAEMONS):
+        daemon.terminate()
+    for process in reversed(PROMETHEUS):
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    for daemon in reversed(DAEMONS):
+        daemon.stop(grace_s=15)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_daemon(binary, args, work, env=None):
+    """Starts a cluedrop daemon (its ready file WORK/NAME.ready, its log
+    WORK/NAME.log) without waiting for it; wait_ready() does."""
+    daemon = Daemon(binary, args, work_dir=work, env=env)
+    LOGS.append(daemon.log_path)
+    log(f"$ {' '.join(daemon.argv)}")
+    DAEMONS.append(daemon)
+    daemon.start(wait=False)
+    return daemon
 
 
-def start(name, argv, work, env=None):
-    log_path = os.path.join(work, f"{name}.log")
+def wait_ready(daemon):
+    try:
+        return daemon.wait_ready()
+    except DaemonStartError as error:
+        fail(str(error))
+
+
+def start_prometheus(argv, work):
+    log_path = os.path.join(work, "prometheus.log")
     LOGS.append(log_path)
     log(f"$ {' '.join(argv)}")
-    process = subprocess.Popen(argv, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
-                               env=dict(os.environ, **(env or {})))
-    PROCESSES.append(process)
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT)
+    PROMETHEUS.append(process)
     return process
-
-
-def wait_ready(name, process, path, timeout_s=60):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if os.path.exists(path):
-            try:
-                with open(path) as f:
-                    return json.load(f)
-            except ValueError:
-                pass  # being written
-        if process.poll() is not None:
-            fail(f"{name} exited early with {process.returncode}")
-        time.sleep(0.05)
-    fail(f"{name}: no ready file after {timeout_s} s")
 
 
 class Api:
@@ -197,6 +179,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     promql_names.self_test()
+    on_failure(lambda: dump_logs(LOGS, chars=2500))
+    on_failure(stop_all)
     started = time.time()
     work = tempfile.mkdtemp(prefix="cluedrop-scrape-")
     b = lambda name: os.path.join(args.bin, name)  # noqa: E731
@@ -205,30 +189,24 @@ def main():
         token_file = os.path.join(work, "job-token")
         with open(token_file, "w") as f:
             f.write("scrape-test-token\n")
-        common = ["--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-                  "--shutdown_drain_ms=0"]
-        ready = {c: os.path.join(work, f"{c}.ready") for c in ("coordinator", "scorer", "trainer")}
-        coordinator = start("coordinator", [
-            b("cluedrop-coordinator"), *common, f"--ready_file={ready['coordinator']}",
+        coordinator = start_daemon(b("cluedrop-coordinator"), [
             f"--data_dir={os.path.join(work, 'data')}", f"--job_token_file={token_file}",
             "--heartbeat_interval_ms=500", "--retry_backoff_ms=100"], work)
-        trainer = start("trainer", [b("cluedrop-trainer"), *common, "--device=cpu",
-                                    f"--ready_file={ready['trainer']}"], work)
-        coordinator_ports = wait_ready("coordinator", coordinator, ready["coordinator"])
+        trainer = start_daemon(b("cluedrop-trainer"), ["--device=cpu"], work)
+        coordinator_ports = wait_ready(coordinator)
         address = f"127.0.0.1:{coordinator_ports['grpc_port']}"
-        scorer = start("scorer", [
-            b("cluedrop-scorer"), *common, f"--ready_file={ready['scorer']}",
+        scorer = start_daemon(b("cluedrop-scorer"), [
             f"--coordinator={address}", "--device=cpu", "--name=scrape-test-scorer",
             "--lease_wait_ms=500"], work, env={"OMP_NUM_THREADS": "1"})
         ports = {"coordinator": coordinator_ports["metrics_port"],
-                 "scorer": wait_ready("scorer", scorer, ready["scorer"])["metrics_port"],
-                 "trainer": wait_ready("trainer", trainer, ready["trainer"])["metrics_port"]}
+                 "scorer": wait_ready(scorer)["metrics_port"],
+                 "trainer": wait_ready(trainer)["metrics_port"]}
         log(f"metrics ports: {ports}  ({time.time() - started:.1f} s)")
 
         # 2. Prometheus with the deploy config and rules
         config, jobs = prometheus_config(ports, work)
         web_port = free_port()
-        prometheus = start("prometheus", [
+        prometheus = start_prometheus([
             args.prometheus, f"--config.file={config}",
             f"--storage.tsdb.path={os.path.join(work, 'tsdb')}",
             f"--web.listen-address=127.0.0.1:{web_port}", "--log.level=warn"], work)
@@ -266,13 +244,12 @@ def main():
                     "large": {"checkpoint_dir": os.path.join(work, "no-such-checkpoint-large")},
                     "small": {"checkpoint_dir": os.path.join(work, "no-such-checkpoint-small")}},
             }, f)
-        refused = subprocess.run([b("cluedrop"), "submit", spec], capture_output=True, text=True,
-                                 env=env, timeout=60)
+        refused = run([b("cluedrop"), "submit", spec], env=env, timeout=60)
         log(f"$ cluedrop submit (no token) -> exit {refused.returncode}: {refused.stderr.strip()}")
         if refused.returncode == 0:
             fail("a submit without the job token was accepted")
-        submitted = subprocess.run([b("cluedrop"), "submit", spec, "--token", "scrape-test-token"],
-                                   capture_output=True, text=True, env=env, timeout=60)
+        submitted = run([b("cluedrop"), "submit", spec, "--token", "scrape-test-token"],
+                        env=env, timeout=60)
         log(f"$ cluedrop submit --token ... -> exit {submitted.returncode}: "
             f"{submitted.stdout.strip()} {submitted.stderr.strip()}")
         if submitted.returncode != 0:

@@ -28,13 +28,14 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tokenizers import Tokenizer  # noqa: E402
+
+from cluedrop_testing import Checks, fail, run  # noqa: E402
 
 FAMILIES = ["gpt2", "llama3", "llama2", "qwen2"]
 
@@ -72,27 +73,13 @@ def write_scores(path, tok, texts, rng):
 
 
 def augment(cli, scores, tokenizer_dir, out, *flags):
-    return subprocess.run(
-        [cli, "augment", "--scores", scores, "--tokenizer", tokenizer_dir, "--output", out,
-         *flags], capture_output=True, text=True, timeout=120)
+    return run([cli, "augment", "--scores", scores, "--tokenizer", tokenizer_dir, "--output", out,
+                *flags], timeout=120)
 
 
 def read_lines(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f]
-
-
-class Checker:
-    def __init__(self):
-        self.failures = 0
-        self.checks = 0
-
-    def expect(self, ok, message):
-        self.checks += 1
-        if not ok:
-            self.failures += 1
-            if self.failures <= 20:
-                print("FAIL " + message)
 
 
 def check_family(cli, name, tokenizer_dir, texts, work, c):
@@ -103,7 +90,7 @@ def check_family(cli, name, tokenizer_dir, texts, work, c):
             "--seed", "11", "--keep_original"]
     stats = {"dropped": 0, "multibyte": 0}
 
-    def run(out_name, *flags):
+    def augmented(out_name, *flags):
         out = os.path.join(work, f"{name}.{out_name}.jsonl")
         proc = augment(cli, scores, tokenizer_dir, out, *base, *flags)
         c.expect(proc.returncode == 0, f"{name} {flags}: exit {proc.returncode}: {proc.stderr}")
@@ -123,7 +110,7 @@ def check_family(cli, name, tokenizer_dir, texts, work, c):
         c.expect(line["dropped"] == sorted(set(line["dropped"])), f"{where}: dropped not sorted")
         return True
 
-    blank = run("blank", "--form", "blank", "--epoch", "2")
+    blank = augmented("blank", "--form", "blank", "--epoch", "2")
     c.expect(len(blank) == 4 * len(texts), f"{name}: {len(blank)} blank lines")
     for k, line in enumerate(blank):
         d = k // 4
@@ -147,7 +134,7 @@ def check_family(cli, name, tokenizer_dir, texts, work, c):
     c.expect(stats["dropped"] > 10 * len(texts), f"{name}: only {stats['dropped']} drops")
     c.expect(stats["multibyte"] > 0, f"{name}: no multi-byte character was blanked")
 
-    delete = run("delete", "--form", "delete", "--epoch", "2")
+    delete = augmented("delete", "--form", "delete", "--epoch", "2")
     for k, line in enumerate(delete):
         enc = encodings[k // 4]
         if not check_common(line, enc, texts[k // 4]):
@@ -159,13 +146,13 @@ def check_family(cli, name, tokenizer_dir, texts, work, c):
         c.expect(line["dropped"] == blank[k]["dropped"] if k < len(blank) else False,
                  f"{name} {line['id']} copy {line['copy']}: delete and blank masks differ")
 
-    again = run("again", "--form", "blank", "--epoch", "2")
+    again = augmented("again", "--form", "blank", "--epoch", "2")
     c.expect(again == blank, f"{name}: a second run differs")
-    other_epoch = run("epoch3", "--form", "blank", "--epoch", "3")
+    other_epoch = augmented("epoch3", "--form", "blank", "--epoch", "3")
     c.expect([x["dropped"] for x in other_epoch] != [x["dropped"] for x in blank],
              f"{name}: --epoch 3 drew the same masks as --epoch 2")
-    fixed0 = run("fixed0", "--form", "delete", "--resample", "fixed", "--epoch", "0")
-    fixed3 = run("fixed3", "--form", "delete", "--resample", "fixed", "--epoch", "3")
+    fixed0 = augmented("fixed0", "--form", "delete", "--resample", "fixed", "--epoch", "0")
+    fixed3 = augmented("fixed3", "--form", "delete", "--resample", "fixed", "--epoch", "3")
     c.expect(fixed0 == fixed3 and fixed0, f"{name}: --resample fixed differs between epochs")
     return stats
 
@@ -191,9 +178,9 @@ def main():
     parser.add_argument("--data", required=True)
     args = parser.parse_args()
     if not os.path.exists(os.path.join(args.fixtures, "manifest.json")):
-        sys.exit(f"FAIL: {args.fixtures}/manifest.json missing (run oracle.tokenizer_fixtures)")
+        fail(f"{args.fixtures}/manifest.json missing (run oracle.tokenizer_fixtures)")
     texts = read_bios(args.data)
-    c = Checker()
+    c = Checks(prefix="FAIL ", max_printed=20)
     with tempfile.TemporaryDirectory() as work:
         totals = {}
         for name in FAMILIES:

@@ -10,10 +10,11 @@ model directory fails with exit code 1 and a message naming it.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 from tokenizers import Tokenizer
+
+from cluedrop_testing import fail, run
 
 VARIANTS = ["llama2", "llama3", "mistral", "qwen2", "gemma2", "gpt2"]
 
@@ -28,12 +29,11 @@ def main():
         root = os.path.join(args.fixtures, variant)
         prompt_path = os.path.join(root, "prompt.json")
         if not os.path.exists(prompt_path):
-            sys.exit(f"FAIL: {prompt_path} missing (run oracle.model_fixtures first)")
+            fail(f"{prompt_path} missing (run oracle.model_fixtures first)")
         want = json.load(open(prompt_path))
         n = len(want["greedy_text_ids"])
-        proc = subprocess.run([args.cli, "generate", "--model", os.path.join(root, "model"), "--prompt",
-                               want["text"], "--max_new_tokens", str(n), "--json"],
-                              capture_output=True, text=True, timeout=120)
+        proc = run([args.cli, "generate", "--model", os.path.join(root, "model"), "--prompt",
+                    want["text"], "--max_new_tokens", str(n), "--json"], timeout=120)
         if proc.returncode != 0:
             print(f"FAIL {variant}: exit {proc.returncode}: {proc.stderr.strip()}")
             failures += 1
@@ -50,8 +50,8 @@ def main():
             problems.append(f"text {got['text']!r} != {text!r}")
         print(("FAIL " if problems else "ok   ") + variant + ("; ".join([""] + problems)))
         failures += bool(problems)
-    proc = subprocess.run([args.cli, "generate", "--model", "/nonexistent/model", "--prompt", "x"],
-                          capture_output=True, text=True, timeout=60)
+    proc = run([args.cli, "generate", "--model", "/nonexistent/model", "--prompt", "x"],
+               timeout=60)
     if proc.returncode != 1 or "/nonexistent/model" not in proc.stderr:
         print(f"FAIL missing model: exit {proc.returncode}, stderr {proc.stderr.strip()!r}")
         failures += 1

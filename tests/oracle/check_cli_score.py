@@ -12,15 +12,15 @@ Usage: check_cli_score.py --cli PATH/cluedrop --fixtures DIR/oracle/models --wor
 """
 import argparse
 import json
-import math
 import os
 import re
-import subprocess
 import sys
 
 import torch
 from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM
+
+from cluedrop_testing import fail, run
 
 TEXTS = [
     "<name>Liam Thompson</name> was born on <date>January 5, 1990</date>. He spent his early years "
@@ -50,7 +50,7 @@ def main():
     large_dir = os.path.join(args.fixtures, "llama3", "model")
     small_dir = os.path.join(args.fixtures, "smollm", "model")
     if not os.path.exists(large_dir):
-        sys.exit(f"FAIL: {large_dir} missing (run oracle.model_fixtures first)")
+        fail(f"{large_dir} missing (run oracle.model_fixtures first)")
     os.makedirs(args.work, exist_ok=True)
     jsonl = os.path.join(args.work, "docs.jsonl")
     with open(jsonl, "w") as f:
@@ -65,8 +65,8 @@ def main():
     failures = 0
     for path in (jsonl, csv):
         out = path + ".scores.jsonl"
-        proc = subprocess.run([args.cli, "score", "--large", large_dir, "--small", small_dir, "--input", path,
-                               "--output", out], capture_output=True, text=True, timeout=300)
+        proc = run([args.cli, "score", "--large", large_dir, "--small", small_dir, "--input", path,
+                    "--output", out], timeout=300)
         if proc.returncode != 0:
             print(f"FAIL {path}: exit {proc.returncode}: {proc.stderr.strip()}")
             failures += 1
@@ -102,8 +102,8 @@ def main():
     bad_out = os.path.join(args.work, "bad.scores.jsonl")
     if os.path.exists(bad_out):
         os.remove(bad_out)
-    proc = subprocess.run([args.cli, "score", "--large", large_dir, "--small", small_dir, "--input", bad,
-                           "--output", bad_out], capture_output=True, text=True, timeout=120)
+    proc = run([args.cli, "score", "--large", large_dir, "--small", small_dir, "--input", bad,
+                "--output", bad_out], timeout=120)
     if proc.returncode != 1 or 'no "text" column' not in proc.stderr or os.path.exists(bad_out):
         print(f"FAIL bad csv: exit {proc.returncode}, stderr {proc.stderr.strip()!r}")
         failures += 1

@@ -9,12 +9,13 @@ Exit code 0 when every checked text matches, 1 otherwise.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
+from cluedrop_testing import fail, run
 
-def run(cli, *args):
-    return subprocess.run([cli, "tokenize", *args], capture_output=True, text=True, timeout=60)
+
+def tokenize(cli, *args):
+    return run([cli, "tokenize", *args], timeout=60)
 
 
 def main():
@@ -24,7 +25,7 @@ def main():
     args = parser.parse_args()
     manifest_path = os.path.join(args.fixtures, "manifest.json")
     if not os.path.exists(manifest_path):
-        sys.exit(f"FAIL: {manifest_path} missing (run oracle.tokenizer_fixtures first)")
+        fail(f"{manifest_path} missing (run oracle.tokenizer_fixtures first)")
     names = json.load(open(manifest_path))["tokenizers"]
     failures = checked = 0
     for name in names:
@@ -38,7 +39,7 @@ def main():
                 flags = ["--tokenizer", d, "--text=" + case["text"]]
                 if not special:
                     flags.append("--no-special")
-                proc = run(args.cli, *flags)
+                proc = tokenize(args.cli, *flags)
                 checked += 1
                 if proc.returncode != 0:
                     failures += 1
@@ -50,11 +51,11 @@ def main():
                     failures += 1
                     print(f"FAIL {name} {case['text']!r} ({key}):\n  got  {got}\n  want {want}")
     # A bad tokenizer directory: message on stderr, exit code 1.
-    proc = run(args.cli, "--tokenizer", "/nonexistent/tokenizer/dir", "--text", "x")
+    proc = tokenize(args.cli, "--tokenizer", "/nonexistent/tokenizer/dir", "--text", "x")
     if proc.returncode != 1 or "/nonexistent/tokenizer/dir" not in proc.stderr:
         failures += 1
         print(f"FAIL bad dir: exit {proc.returncode}, stderr {proc.stderr!r}")
-    proc = run(args.cli, "--text", "x")
+    proc = tokenize(args.cli, "--text", "x")
     if proc.returncode != 2 or "--tokenizer" not in proc.stderr:
         failures += 1
         print(f"FAIL missing --tokenizer: exit {proc.returncode}, stderr {proc.stderr!r}")

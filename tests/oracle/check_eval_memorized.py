@@ -18,11 +18,9 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_qa_metrics import oracle_scores  # noqa: E402  (official SQuAD v1.1 logic)
+from cluedrop_testing import fail, log, run_ok
+from cluedrop_testing.squad import oracle_scores  # the official SQuAD v1.1 logic
 
 PEOPLE = [("Liam Thompson", "January 5, 1990", "Melbourne, Australia"),
           ("Ana Sofia Herrera", "July 17, 1987", "Madrid, Spain")]
@@ -30,22 +28,10 @@ PROMPTS = {"date": "What is the birth date of {name}?\nAnswer:",
            "city": "What is the birth city of {name}?\nAnswer:"}
 
 
-def fail(message):
-    print(f"FAIL: {message}", flush=True)
-    sys.exit(1)
-
-
-def run(args):
-    proc = subprocess.run(args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        fail(f"{' '.join(args)}: exit {proc.returncode}\n{proc.stderr[-3000:]}")
-    return proc.stdout
-
-
 def evaluate(cli, model, work):
-    out = run([cli, "eval", "--model", model, "--data", f"{work}/people.csv", "--prompts",
-               f"{work}/prompts.csv", "--fewshot", f"{work}/people.csv", "--shots", "0",
-               "--max_new_tokens", "20", "--json"])
+    out = run_ok([cli, "eval", "--model", model, "--data", f"{work}/people.csv", "--prompts",
+                  f"{work}/prompts.csv", "--fewshot", f"{work}/people.csv", "--shots", "0",
+                  "--max_new_tokens", "20", "--json"])
     result = json.loads(out)
     by_field = {}
     for p in result["predictions"]:
@@ -103,21 +89,21 @@ augmentation: {{mode: none}}
 training: {{epochs: 150, batch_size: 4, learning_rate: 0.01, max_seq_len: 128, seed: 1}}
 output_dir: {work}/out
 """)
-    run([args.cli, "score", "--large", large, "--small", small, "--input", f"{work}/train.csv",
-         "--output", f"{work}/scores.jsonl"])
-    run([args.cli, "train", f"{work}/job.yaml", "--local", "--scores", f"{work}/scores.jsonl"])
+    run_ok([args.cli, "score", "--large", large, "--small", small, "--input",
+            f"{work}/train.csv", "--output", f"{work}/scores.jsonl"])
+    run_ok([args.cli, "train", f"{work}/job.yaml", "--local", "--scores", f"{work}/scores.jsonl"])
     trained, predictions = evaluate(args.cli, f"{work}/out/final", work)
     base, _ = evaluate(args.cli, large, work)
     for p in predictions:
-        print(f"  {p['subject']:18} {p['field']:5} gold {p['answers'][0]!r:24} "
-              f"got {p['prediction']!r}", flush=True)
-    print(f"memorized model: EM {trained['exact_match']:.2f} F1 {trained['f1']:.2f}; "
-          f"untouched model: EM {base['exact_match']:.2f} F1 {base['f1']:.2f}", flush=True)
+        log(f"  {p['subject']:18} {p['field']:5} gold {p['answers'][0]!r:24} "
+            f"got {p['prediction']!r}")
+    log(f"memorized model: EM {trained['exact_match']:.2f} F1 {trained['f1']:.2f}; "
+        f"untouched model: EM {base['exact_match']:.2f} F1 {base['f1']:.2f}")
     if trained["exact_match"] < 0.5:
         fail("the model trained on the answers should answer at least half exactly")
     if base["exact_match"] != 0:
         fail("the random-init model should answer none exactly")
-    print("PASS", flush=True)
+    log("PASS")
 
 
 if __name__ == "__main__":

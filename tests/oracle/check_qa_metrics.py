@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Checks cluedrop's QA evaluation against an independent Python oracle.
 
-The oracle re-implements the official SQuAD v1.1 evaluate script
-(normalize_answer, f1_score, exact_match_score,
+The oracle (cluedrop_testing.squad) re-implements the official SQuAD v1.1
+evaluate script (normalize_answer, f1_score, exact_match_score,
 metric_max_over_ground_truths), which the paper's evaluate.py uses through
 the `datasets` "squad" metric, on Python str -- the reference semantics for
-lowercasing, \\b and whitespace -- and the paper's prompt format.
+lowercasing, \\b and whitespace; this script adds the paper's prompt format.
 
 Two modes:
 
@@ -34,57 +34,11 @@ import json
 import os
 import random
 import re
-import string
 import subprocess
 import sys
-from collections import Counter
 
-# --- The official SQuAD v1.1 metric, re-implemented ---------------------------
-
-
-def normalize_answer(s):
-    """Lower text and remove punctuation, articles and extra whitespace."""
-
-    def remove_articles(text):
-        return re.sub(r"\b(a|an|the)\b", " ", text)
-
-    def white_space_fix(text):
-        return " ".join(text.split())
-
-    def remove_punc(text):
-        exclude = set(string.punctuation)
-        return "".join(ch for ch in text if ch not in exclude)
-
-    return white_space_fix(remove_articles(remove_punc(s.lower())))
-
-
-def f1_score(prediction, ground_truth):
-    prediction_tokens = normalize_answer(prediction).split()
-    ground_truth_tokens = normalize_answer(ground_truth).split()
-    common = Counter(prediction_tokens) & Counter(ground_truth_tokens)
-    num_same = sum(common.values())
-    if num_same == 0:
-        return 0
-    precision = 1.0 * num_same / len(prediction_tokens)
-    recall = 1.0 * num_same / len(ground_truth_tokens)
-    return (2 * precision * recall) / (precision + recall)
-
-
-def exact_match_score(prediction, ground_truth):
-    return normalize_answer(prediction) == normalize_answer(ground_truth)
-
-
-def metric_max_over_ground_truths(metric_fn, prediction, ground_truths):
-    return max(metric_fn(prediction, gt) for gt in ground_truths)
-
-
-def oracle_scores(prediction, answers):
-    if not answers:
-        return 0.0, 0.0
-    em = float(metric_max_over_ground_truths(exact_match_score, prediction, answers))
-    f1 = float(metric_max_over_ground_truths(f1_score, prediction, answers))
-    return em, f1
-
+from cluedrop_testing import run
+from cluedrop_testing.squad import normalize_answer, oracle_scores
 
 # --- Mode 1: the metrics through qa_metrics_dump --------------------------------
 
@@ -196,7 +150,7 @@ def read_prompts(path):
 
 
 def run_eval(cli, *flags):
-    return subprocess.run([cli, "eval", *flags], capture_output=True, text=True, timeout=240)
+    return run([cli, "eval", *flags], timeout=240)
 
 
 def check_cli(args):

@@ -13,7 +13,10 @@
 #include "workers/scorer/text_scoring.h"
 
 namespace cluedrop::scorer {
-namespace {
+// Not in an anonymous namespace: EngineShardScorer::Cache (declared in the
+// header) holds CachedModels, and GCC warns about an internal-linkage member
+// type there (-Wsubobject-linkage) when this file is part of a unity build.
+namespace engine_cache {
 
 struct ModelKey {
   std::string dir;
@@ -28,6 +31,13 @@ struct CachedModel {
   ModelKey key;
   std::shared_ptr<model::CausalLM> model;
 };
+
+}  // namespace engine_cache
+
+using engine_cache::CachedModel;
+using engine_cache::ModelKey;
+
+namespace {
 
 std::string ResolveDevice(const std::string& device) {
   if (device != "auto") return device;

@@ -112,7 +112,7 @@ void PrintTo(const Shape& s, std::ostream* os) { *os << s.name; }
 class FusedVsTiledTest : public ::testing::TestWithParam<Shape> {};
 
 // Max |a - b| over slots where both are numbers; the NaN patterns must match.
-double MaxDiff(const torch::Tensor& a, const torch::Tensor& b) {
+double MaxAbsDifference(const torch::Tensor& a, const torch::Tensor& b) {
   EXPECT_TRUE(a.isnan().equal(b.isnan())) << "NaN positions differ";
   return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().nan_to_num(0.0).max().item<double>();
 }
@@ -149,7 +149,7 @@ TEST_P(FusedVsTiledTest, SameScores) {
     ASSERT_TRUE(got_acc.UsesFusedKernel(layers[0]));
     torch::Tensor want = want_acc.Result(), got = got_acc.Result();
     const double scale = want.abs().nan_to_num(0.0).max().item<double>();
-    EXPECT_LE(MaxDiff(got, want), 1e-5 * scale)
+    EXPECT_LE(MaxAbsDifference(got, want), 1e-5 * scale)
         << s.name << " include_self=" << include_self << " (max |received| " << scale << ")";
   }
 }

@@ -20,7 +20,7 @@ using testing::RunRanks;
 using testing::TempDir;
 using testing::TinyLlama;
 
-TrainStepOptions Options() {
+TrainStepOptions CheckpointedOptions() {
   TrainStepOptions o;
   o.optimizer.weight_decay = 0.1;
   o.schedule.kind = LrScheduleKind::kCosine;  // lr depends on the restored step
@@ -67,7 +67,7 @@ TEST(TrainCheckpointTest, ResumeFromStepKEqualsUninterruptedTraining) {
 
   // Uninterrupted run with a checkpoint at k.
   auto model_a = TinyLlama(11);
-  auto step_a = TrainStep::Create(model_a, &single, Options());
+  auto step_a = TrainStep::Create(model_a, &single, CheckpointedOptions());
   ASSERT_TRUE(step_a.ok()) << step_a.status();
   DataCursor cursor_a;
   Train(**step_a, cursor_a, k);
@@ -81,7 +81,7 @@ TEST(TrainCheckpointTest, ResumeFromStepKEqualsUninterruptedTraining) {
   // A fresh process: other initial weights, new optimizer, scrambled RNGs.
   torch::manual_seed(12345);
   auto model_b = TinyLlama(99);
-  auto step_b = TrainStep::Create(model_b, &single, Options());
+  auto step_b = TrainStep::Create(model_b, &single, CheckpointedOptions());
   ASSERT_TRUE(step_b.ok());
   auto dir = LatestCheckpoint(root.path());
   ASSERT_TRUE(dir.ok()) << dir.status();
@@ -101,7 +101,7 @@ TEST(TrainCheckpointTest, ResumeFromStepKEqualsUninterruptedTraining) {
   }
   // And the optimizer really carried state: without it the run diverges.
   auto model_c = TinyLlama(99);
-  auto step_c = TrainStep::Create(model_c, &single, Options());
+  auto step_c = TrainStep::Create(model_c, &single, CheckpointedOptions());
   ASSERT_TRUE(step_c.ok());
   ASSERT_TRUE(LoadTrainCheckpoint(*dir, **step_c, 0).ok());
   (*step_c)->optimizer().state().clear();  // drop the Adam moments
@@ -115,7 +115,7 @@ TEST(TrainCheckpointTest, LatestPointsAtTheNewestCompleteCheckpoint) {
   EXPECT_EQ(LatestCheckpoint(root.path()).status().code(), StatusCode::kNotFound);
   FakeCollectives single;
   auto model = TinyLlama(5);
-  auto step = TrainStep::Create(model, &single, Options());
+  auto step = TrainStep::Create(model, &single, CheckpointedOptions());
   ASSERT_TRUE(step.ok());
   DataCursor cursor;
   Train(**step, cursor, 1);
@@ -140,12 +140,12 @@ TEST(TrainCheckpointTest, DifferentTrainableParametersAreFailedPrecondition) {
   TempDir root;
   FakeCollectives single;
   auto model = TinyLlama(5);
-  auto step = TrainStep::Create(model, &single, Options());
+  auto step = TrainStep::Create(model, &single, CheckpointedOptions());
   ASSERT_TRUE(step.ok());
   ASSERT_TRUE(SaveTrainCheckpoint(root.path(), **step, {}, nullptr).ok());
   auto lora_model = TinyLlama(5);
   ASSERT_TRUE(EnableLoraTraining(*lora_model, {}, 2, 4).ok());
-  auto lora_step = TrainStep::Create(lora_model, &single, Options());
+  auto lora_step = TrainStep::Create(lora_model, &single, CheckpointedOptions());
   ASSERT_TRUE(lora_step.ok());
   auto dir = LatestCheckpoint(root.path());
   ASSERT_TRUE(dir.ok());
@@ -160,7 +160,7 @@ TEST(TrainCheckpointTest, TwoRanksSaveOneCheckpointWithPerRankCursors) {
   std::vector<std::shared_ptr<model::CausalLM>> models = {TinyLlama(3), TinyLlama(3)};
   std::vector<DataCursor> restored(2);
   Status s = RunRanks(2, [&](int rank, Collectives& pg) -> Status {
-    CLUEDROP_ASSIGN_OR_RETURN(auto step, TrainStep::Create(models[rank], &pg, Options()));
+    CLUEDROP_ASSIGN_OR_RETURN(auto step, TrainStep::Create(models[rank], &pg, CheckpointedOptions()));
     CLUEDROP_RETURN_IF_ERROR(step->Run(DataAt(rank)).status());
     CLUEDROP_RETURN_IF_ERROR(SaveTrainCheckpoint(root.path(), *step, {7, 10 + rank}, &pg));
     CLUEDROP_ASSIGN_OR_RETURN(std::string dir, LatestCheckpoint(root.path()));

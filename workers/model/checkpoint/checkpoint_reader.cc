@@ -1,3 +1,4 @@
+#include "workers/model/checkpoint/checkpoint_files.h"
 #include "workers/model/checkpoint/checkpoint_reader.h"
 
 #include <filesystem>
@@ -12,9 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-constexpr char kSingleName[] = "model.safetensors";
-constexpr char kIndexName[] = "model.safetensors.index.json";
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;

@@ -1,3 +1,4 @@
+#include "workers/model/checkpoint/checkpoint_files.h"
 #include "workers/model/checkpoint/checkpoint_writer.h"
 
 #include <cstdio>
@@ -17,8 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kSingleName[] = "model.safetensors";
-constexpr char kIndexName[] = "model.safetensors.index.json";
 
 std::string ShardName(size_t index, size_t count) {
   char name[64];
