@@ -3,7 +3,7 @@
 #
 #   cluedrop_cc_library(NAME n SRCS a.cc [CUDA_SRCS k.cu] DEPS d... [TORCH])
 #   cluedrop_cc_binary(NAME n SRCS main.cc DEPS d... [OUTPUT_NAME o])
-#   cluedrop_cc_test(NAME n SRCS t_test.cc DEPS d... [LABELS l...]
+#   cluedrop_cc_test(NAME n SRCS t_test.cc DEPS d... [LABELS l...] [TORCH]
 #                    [TEST_PREFIX p.] [PROPERTIES prop value...])
 #
 # TORCH links libtorch publicly (the library's headers use torch types);
@@ -11,7 +11,9 @@
 # Prefer TORCH_PRIVATE: torch's include tree carries its own, older
 # google/protobuf headers, which break any TU that also includes our
 # generated protos. Keep torch and proto code in separate TUs.
-# Only targets that need libtorch say so. CUDA_SRCS are
+# Only targets that need libtorch say so; a test whose sources include torch
+# says TORCH (it then reuses the precompiled <torch/torch.h>, as TORCH and
+# TORCH_PRIVATE libraries do: cmake/CluedropTorch.cmake). CUDA_SRCS are
 # compiled only when CLUEDROP_CUDA_ENABLED, else CPU_SRCS are used instead.
 
 function(_cluedrop_common_target_setup target)
@@ -38,6 +40,9 @@ function(cluedrop_cc_library)
   elseif(ARG_TORCH_PRIVATE)
     target_link_libraries(${ARG_NAME} PRIVATE ${TORCH_LIBRARIES})
   endif()
+  if(ARG_TORCH OR ARG_TORCH_PRIVATE)
+    cluedrop_use_torch_pch(${ARG_NAME})
+  endif()
   if(CLUEDROP_CUDA_ENABLED AND ARG_CUDA_SRCS)
     target_link_libraries(${ARG_NAME} PUBLIC CUDA::cudart)
     set_target_properties(${ARG_NAME} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
@@ -61,8 +66,11 @@ function(cluedrop_cc_test)
   endif()
   # TEST_PREFIX is prepended to every discovered test name; PROPERTIES are
   # extra ctest properties for them (e.g. ENVIRONMENT, FIXTURES_REQUIRED).
-  cmake_parse_arguments(ARG "" "NAME;TEST_PREFIX" "SRCS;DEPS;LABELS;PROPERTIES" ${ARGN})
+  cmake_parse_arguments(ARG "TORCH" "NAME;TEST_PREFIX" "SRCS;DEPS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
+  if(ARG_TORCH)
+    cluedrop_use_torch_pch(${ARG_NAME})
+  endif()
   _cluedrop_common_target_setup(${ARG_NAME})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
@@ -110,10 +118,13 @@ function(cluedrop_proto_library)
       VERBATIM)
   endforeach()
   add_library(${ARG_NAME}_messages STATIC ${messages})
+  # Generated sources define same-named file-local tables: never merged.
+  set_target_properties(${ARG_NAME}_messages PROPERTIES UNITY_BUILD OFF)
   target_include_directories(${ARG_NAME}_messages PUBLIC "${out_dir}")
   target_link_libraries(${ARG_NAME}_messages PUBLIC protobuf::libprotobuf)
   if(ARG_GRPC)
     add_library(${ARG_NAME} STATIC ${stubs})
+    set_target_properties(${ARG_NAME} PROPERTIES UNITY_BUILD OFF)
     target_link_libraries(${ARG_NAME} PUBLIC ${ARG_NAME}_messages gRPC::grpc++)
   else()
     add_library(${ARG_NAME} ALIAS ${ARG_NAME}_messages)
