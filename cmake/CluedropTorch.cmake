@@ -62,7 +62,16 @@ if(CLUEDROP_CUDA_ENABLED)
   enable_language(CUDA)
   set(CMAKE_CUDA_STANDARD 17)
   set(CMAKE_CUDA_EXTENSIONS OFF)
+  # Debian 12's stock CMake 3.25.1 FindCUDAToolkit marks CUDA::nvToolsExt
+  # deprecated without checking that the target exists when the project
+  # requires CMake >= 3.25; CUDA 13 has no libnvToolsExt (NVTX 3 is
+  # header-only), so configure fails ("set_property could not find TARGET
+  # CUDA::nvToolsExt"). Later CMakes guard it; for the module's duration,
+  # claim an older minimum so the unguarded branch is skipped.
+  set(_cluedrop_saved_min_version "${CMAKE_MINIMUM_REQUIRED_VERSION}")
+  set(CMAKE_MINIMUM_REQUIRED_VERSION 3.24)
   find_package(CUDAToolkit REQUIRED)
+  set(CMAKE_MINIMUM_REQUIRED_VERSION "${_cluedrop_saved_min_version}")
 endif()
 
 # Torch probes the local GPUs for an arch list unless given one; none are on

@@ -25,6 +25,11 @@ struct GpuDevice {
 struct DeviceInventory {
   // True when this binary was built with CUDA code.
   bool cuda_built = false;
+  // CUDA build only, as the runtime encodes them (1000 * major + 10 * minor):
+  // the CUDA runtime this binary carries, and the newest CUDA the installed
+  // driver supports (0: no driver found).
+  int cuda_runtime_version = 0;
+  int cuda_driver_version = 0;
   std::vector<GpuDevice> gpus;
   // Why there are no GPUs (empty when there are some).
   std::string note;
@@ -33,7 +38,9 @@ struct DeviceInventory {
 // Queries the devices. Never throws or aborts; problems land in `note`.
 DeviceInventory QueryDevices();
 
-// One line per device, e.g. "cuda:0 NVIDIA H100 (sm_90, 79.1 GiB free of 79.6 GiB)".
+// One line per device, e.g. "cuda:0 NVIDIA H100 (sm_90, 79.1 GiB free of 79.6 GiB)",
+// or "cpu only: <why>"; a CUDA build first says which runtime it carries and
+// what the driver supports ("CUDA runtime 13.0, driver supports CUDA 13.0").
 std::string DescribeDevices(const DeviceInventory& inventory);
 
 }  // namespace cluedrop

@@ -9,6 +9,13 @@ namespace cluedrop {
 DeviceInventory QueryDevices() {
   DeviceInventory inventory;
   inventory.cuda_built = true;
+  // Neither call needs a GPU; with no driver the driver version stays 0.
+  if (cudaRuntimeGetVersion(&inventory.cuda_runtime_version) != cudaSuccess) {
+    inventory.cuda_runtime_version = CUDART_VERSION;
+  }
+  if (cudaDriverGetVersion(&inventory.cuda_driver_version) != cudaSuccess) {
+    inventory.cuda_driver_version = 0;
+  }
   int count = 0;
   cudaError_t error = cudaGetDeviceCount(&count);
   if (error != cudaSuccess) {
