@@ -62,6 +62,9 @@ def podman(*args: str, check: bool = True, timeout: float = 300,
 
 def render(overlay: str) -> list[dict[str, Any]]:
     """The overlay's objects, rendered by `kubectl kustomize`."""
+    if shutil.which("kubectl") is None:
+        raise RuntimeError("kubectl is not on PATH: the container test renders the overlay "
+                           "with `kubectl kustomize` (install kubectl >= 1.14)")
     out = subprocess.run(["kubectl", "kustomize", overlay], capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"kubectl kustomize {overlay}: {out.stderr.strip()}")
