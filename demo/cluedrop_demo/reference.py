@@ -95,8 +95,11 @@ def pretrain(cli: str, name: str, directory: str, shape: ModelShape, dataset: Da
     steps = config.pretrain_epochs * max(1, documents // config.pretrain_batch)
     spec = {
         "name": f"demo-reference-{name}",
+        # Documents dealt to the ranks one by one (`cluedrop train --local`
+        # deals shards of corpus.shard_size_docs, default 1000, which would
+        # give rank 0 most of this small corpus and double the steps).
         "corpus": {"paths": [dataset.reference_bios, dataset.reference_qa, dataset.fewshot],
-                   "format": "csv"},
+                   "format": "csv", "shard_size_docs": 1},
         "target_model": {"from_scratch_config": config_path, "tokenizer_dir": tokenizer_dir},
         "augmentation": {"mode": "none"},
         "training": {"epochs": config.pretrain_epochs,
