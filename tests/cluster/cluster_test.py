@@ -37,6 +37,7 @@ import urllib.request
 
 from cluedrop_local import DaemonStartError, LocalCluster
 from cluedrop_testing import dump_logs, fail, log, read_shard_file
+from cluedrop_testing.scored_jsonl import compare_scored
 
 ARGS = None
 
@@ -203,24 +204,10 @@ def compare_with_score(cluster, job_id, corpus):
     direct = os.path.join(cluster.work, "direct.jsonl")
     cluster.cli("score", "--large", f"{ARGS.fixtures}/llama3/model", "--small",
                 f"{ARGS.fixtures}/smollm/model", "--input", corpus, "--output", direct)
-    got = [json.loads(line) for line in open(results)]
-    want = [json.loads(line) for line in open(direct)]
-    if len(got) != len(want):
-        fail(f"results has {len(got)} documents, cluedrop score {len(want)}")
-    worst = 0.0
-    for g, w in zip(got, want):
-        if g["text"] != w["text"] or g["tokens"] != w["tokens"] or g["offsets"] != w["offsets"]:
-            fail(f"document {g['id']} differs from cluedrop score in text/tokens/offsets")
-        for key in ("received_large", "received_small", "contrast"):
-            for a, b in zip(g[key], w[key]):
-                if (a is None) != (b is None):
-                    fail(f"{g['id']}.{key}: null mismatch")
-                if a is not None:
-                    worst = max(worst, abs(a - b))
+    got, worst = compare_scored(results, direct, "cluedrop results vs cluedrop score")
+    for g in got:
         if len(g["qa_items"]) != 5 or not g["qa_items"][0]["subject"]:
             fail(f"document {g['id']} has qa_items {g['qa_items']}")
-    if worst > 1e-6:
-        fail(f"scores differ from cluedrop score by {worst}")
     log(f"  results == cluedrop score for {len(got)} documents (max |diff| {worst:.2e}), "
         "5 QA items each")
 

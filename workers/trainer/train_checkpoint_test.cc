@@ -160,7 +160,8 @@ TEST(TrainCheckpointTest, TwoRanksSaveOneCheckpointWithPerRankCursors) {
   std::vector<std::shared_ptr<model::CausalLM>> models = {TinyLlama(3), TinyLlama(3)};
   std::vector<DataCursor> restored(2);
   Status s = RunRanks(2, [&](int rank, Collectives& pg) -> Status {
-    CLUEDROP_ASSIGN_OR_RETURN(auto step, TrainStep::Create(models[rank], &pg, CheckpointedOptions()));
+    CLUEDROP_ASSIGN_OR_RETURN(auto step,
+                              TrainStep::Create(models[rank], &pg, CheckpointedOptions()));
     CLUEDROP_RETURN_IF_ERROR(step->Run(DataAt(rank)).status());
     CLUEDROP_RETURN_IF_ERROR(SaveTrainCheckpoint(root.path(), *step, {7, 10 + rank}, &pg));
     CLUEDROP_ASSIGN_OR_RETURN(std::string dir, LatestCheckpoint(root.path()));

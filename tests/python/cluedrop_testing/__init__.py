@@ -6,6 +6,7 @@
   dump_logs                  print the tails of log files
   free_port                  cluedrop_local.free_port, re-exported
   crc32c, read_shard_file    an independent reader of the shard format
+  scored_jsonl (submodule)   compare two scored-document JSONL files
   squad (submodule)          the SQuAD v1.1 metric oracle
   podman_kube (submodule)    rendered Kubernetes manifests run on podman
 

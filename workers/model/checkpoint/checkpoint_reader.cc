@@ -1,4 +1,3 @@
-#include "workers/model/checkpoint/checkpoint_files.h"
 #include "workers/model/checkpoint/checkpoint_reader.h"
 
 #include <filesystem>
@@ -6,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "workers/model/checkpoint/checkpoint_files.h"
 #include "workers/model/checkpoint/mapped_file.h"
 
 namespace cluedrop::model {

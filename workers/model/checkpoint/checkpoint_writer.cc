@@ -1,4 +1,3 @@
-#include "workers/model/checkpoint/checkpoint_files.h"
 #include "workers/model/checkpoint/checkpoint_writer.h"
 
 #include <cstdio>
@@ -11,13 +10,13 @@
 #include <system_error>
 
 #include "workers/model/checkpoint/atomic_file.h"
+#include "workers/model/checkpoint/checkpoint_files.h"
 #include "workers/model/checkpoint/safetensors_writer.h"
 
 namespace cluedrop::model {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 std::string ShardName(size_t index, size_t count) {
   char name[64];
