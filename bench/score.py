@@ -18,15 +18,24 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def reference_python(explicit):
+    """An interpreter that has torch and transformers (the venv's by default)."""
+    if explicit:
+        return explicit
+    cache = os.environ.get("CLUEDROP_CACHE", os.path.expanduser("~/.cache/cluedrop"))
+    candidate = os.path.join(os.environ.get("CLUEDROP_VENV", os.path.join(cache, "venv")), "bin", "python")
+    return candidate if os.path.exists(candidate) else sys.executable
+
+
 def run(cmd):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def ensure_model(preset, path, threads):
+def ensure_model(python, preset, path, threads):
     if not os.path.exists(os.path.join(path, "config.json")):
         print(f"writing {preset} to {path}", file=sys.stderr)
-        subprocess.run([sys.executable, os.path.join(ROOT, "tests/oracle/hf_forward_bench.py"), "--config",
+        subprocess.run([python, os.path.join(ROOT, "tests/oracle/hf_forward_bench.py"), "--config",
                         preset, "--write-model", path, "--iters", "1", "--warmup", "0", "--tokens", "8",
                         "--threads", str(threads)], check=True, capture_output=True)
 
@@ -44,11 +53,13 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--models", default=os.path.join(
         os.environ.get("CLUEDROP_CACHE", os.path.expanduser("~/.cache/cluedrop")), "bench"))
+    ap.add_argument("--python", help="interpreter for the reference side (default: $CLUEDROP_VENV/bin/python)")
     args = ap.parse_args()
+    python = reference_python(args.python)
     large = os.path.join(args.models, "llama-100m-8k")
     small = os.path.join(args.models, "llama-30m-8k")
-    ensure_model("llama-100m-8k", large, args.threads)
-    ensure_model("llama-30m-8k", small, args.threads)
+    ensure_model(python, "llama-100m-8k", large, args.threads)
+    ensure_model(python, "llama-30m-8k", small, args.threads)
     common = ["--large", large, "--small", small, "--device", args.device, "--dtype", args.dtype,
               "--threads", str(args.threads), "--iters", str(args.iters)]
     rows = []
@@ -60,7 +71,7 @@ def main():
                                 "--tile", str(args.tile), "--attention_kernel", kernel,
                                 "--dump", f"/tmp/cluedrop_score_{tokens}_{kernel}.txt"] + common)
         try:
-            ref = run([sys.executable, os.path.join(ROOT, "bench", "reference_score.py"), "--tokens",
+            ref = run([python, os.path.join(ROOT, "bench", "reference_score.py"), "--tokens",
                        str(tokens), "--dump", ref_dump] + common)
         except subprocess.CalledProcessError as e:
             ref = {"score_tokens_per_s": float("nan"), "peak_bytes": float("nan"),

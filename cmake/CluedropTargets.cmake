@@ -24,6 +24,17 @@ function(_cluedrop_common_target_setup target)
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
 endfunction()
 
+# Appends FLAG (one option, e.g. -O1) to TARGET's C++ compile lines in
+# RelWithDebInfo builds; it comes after CMAKE_CXX_FLAGS_RELWITHDEBINFO, so it
+# wins over its -O2. The shared torch PCH is built at -O2 and GCC accepts it
+# at -O1/-Og (both define __OPTIMIZE__; -O0 would not).
+function(_cluedrop_opt_flag target flag)
+  if(flag)
+    target_compile_options(${target} PRIVATE
+      $<$<AND:$<CONFIG:RelWithDebInfo>,$<COMPILE_LANGUAGE:CXX>>:${flag}>)
+  endif()
+endfunction()
+
 function(cluedrop_cc_library)
   cmake_parse_arguments(ARG "TORCH;TORCH_PRIVATE" "NAME" "SRCS;CUDA_SRCS;CPU_SRCS;DEPS" ${ARGN})
   set(srcs ${ARG_SRCS})
@@ -42,6 +53,7 @@ function(cluedrop_cc_library)
   endif()
   if(ARG_TORCH OR ARG_TORCH_PRIVATE)
     cluedrop_use_torch_pch(${ARG_NAME})
+    _cluedrop_opt_flag(${ARG_NAME} "${CLUEDROP_TORCH_OPT_FLAG}")
   endif()
   if(CLUEDROP_CUDA_ENABLED AND ARG_CUDA_SRCS)
     target_link_libraries(${ARG_NAME} PUBLIC CUDA::cudart)
@@ -72,6 +84,7 @@ function(cluedrop_cc_test)
     cluedrop_use_torch_pch(${ARG_NAME})
   endif()
   _cluedrop_common_target_setup(${ARG_NAME})
+  _cluedrop_opt_flag(${ARG_NAME} "${CLUEDROP_TEST_OPT_FLAG}")
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
   # gtest_discover_tests re-splits PROPERTIES three times on the way to
