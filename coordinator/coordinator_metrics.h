@@ -40,6 +40,12 @@ class CoordinatorMetrics {
   virtual void StreamChunkSent(uint64_t bytes) = 0;
   // One durable state transaction took `seconds`.
   virtual void StateCommitted(double seconds) = 0;
+  // A call was refused by authentication or authorization; `reason` is
+  // unauthenticated, bad_credentials, wrong_role or not_owner.
+  virtual void AuthDenied(std::string_view reason) = 0;
+  // A call was refused RESOURCE_EXHAUSTED by the limit named by its flag
+  // (max_watch_streams, max_long_polls, max_shard_streams).
+  virtual void LimitHit(std::string_view limit) = 0;
 };
 
 }  // namespace cluedrop::coordinator

@@ -4,6 +4,9 @@
 // job_manager_recovery.cc.
 #include "coordinator/job_manager.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -98,6 +101,9 @@ absl::Status JobManager::CommitLocked(Batch& batch, StateStore::Durability durab
     // Memory ran ahead of the disk: rebuild it from what is durable.
     absl::Status recovered = RecoverLocked();
     if (!recovered.ok()) status = Annotate(status, recovered.ToString());
+    if (storage_fault_.empty()) {
+      AddStorageFaultLocked(absl::StrCat("state store: ", status.message()));
+    }
     return absl::UnavailableError(absl::StrCat("state store: ", status.message()));
   }
   batch = Batch();
@@ -190,12 +196,83 @@ absl::StatusOr<JobManager::JobRecord*> JobManager::FindOrNotFoundLocked(const st
   return record;
 }
 
+absl::StatusOr<JobManager::JobRecord*> JobManager::FindVisibleLocked(const std::string& job_id,
+                                                                     const Caller& caller) {
+  CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(job_id));
+  if (caller.internal() || caller.admin || record->job.owner() == caller.identity) return record;
+  // Not PERMISSION_DENIED: another submitter's job ids are not disclosed.
+  if (metrics_ != nullptr) metrics_->AuthDenied("not_owner");
+  return absl::NotFoundError(absl::StrCat("job_id: no job ", job_id));
+}
+
+absl::Status JobManager::CheckWorkerOwner(const std::string& worker_id, const Caller& caller) {
+  Lock lock(mu_);
+  return CheckWorkerOwnerLocked(worker_id, caller);
+}
+
+absl::Status JobManager::CheckWorkerOwnerLocked(const std::string& worker_id,
+                                                const Caller& caller) {
+  if (caller.internal()) return absl::OkStatus();
+  const WorkerInfo* worker = scheduler_.Worker(worker_id);
+  if (worker == nullptr || worker->owner == caller.identity) return absl::OkStatus();
+  if (metrics_ != nullptr) metrics_->AuthDenied("not_owner");
+  return absl::PermissionDeniedError(absl::StrCat(
+      "worker_id: ", worker_id, " was registered by another identity, not ", caller.identity));
+}
+
+absl::Status JobManager::CheckRankLocked(const JobRecord& record, uint32_t rank,
+                                         const Caller& caller) {
+  auto it = std::find_if(record.trainers.begin(), record.trainers.end(),
+                         [&](const TrainerRank& t) { return t.rank == rank; });
+  if (it == record.trainers.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("rank: no trainer has joined job ", record.job.id(), " as rank ", rank));
+  }
+  if (!caller.internal() && it->owner != caller.identity) {
+    if (metrics_ != nullptr) metrics_->AuthDenied("not_owner");
+    return absl::PermissionDeniedError(absl::StrCat(
+        "rank: rank ", rank, " of job ", record.job.id(), " is held by another identity"));
+  }
+  return absl::OkStatus();
+}
+
 // ----------------------------------------------------------------- JobService
 
 // ---------------------------------------------------------------- WorkService
 
 void JobManager::TickLocked(Batch& batch) {
   ApplyLossesLocked(scheduler_.Tick(Now(), &batch.workers_deleted), "expired", batch);
+  if (!storage_fault_.empty()) ProbeStorageLocked();
+}
+
+void JobManager::AddStorageFaultLocked(const std::string& error) {
+  storage_fault_ = error;
+  storage_fault_probe_ms_ = Now();
+  std::fprintf(stderr, "cluedrop-coordinator: cannot store results (%s); leasing paused\n",
+               error.c_str());
+}
+
+void JobManager::ProbeStorageLocked() {
+  const int64_t now = Now();
+  if (now - storage_fault_probe_ms_ < 1000) return;
+  storage_fault_probe_ms_ = now;
+  // As much as a typical payload, written and fsynced like one.
+  const std::string probe = shard_store_->dir() + "/.storage-probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0;
+  if (ok) {
+    const std::string block(1 << 20, '\0');
+    ok = ::write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()) &&
+         ::fsync(fd) == 0;
+    ::close(fd);
+  }
+  ::unlink(probe.c_str());
+  if (!ok) return;
+  std::fprintf(stderr, "cluedrop-coordinator: storage writable again (was: %s); leasing resumed\n",
+               storage_fault_.c_str());
+  storage_fault_.clear();
+  storage_fault_cleared_ms_ = now;
+  work_ready_.notify_all();
 }
 
 void JobManager::TickForTest() {

@@ -43,6 +43,7 @@
 #include "cluedrop/v1/work_service.pb.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/lease_scheduler.h"
+#include "coordinator/path_policy.h"
 #include "coordinator/state_store.h"
 #include "shard/shard_store.h"
 
@@ -51,6 +52,9 @@ namespace cluedrop::coordinator {
 struct JobManagerOptions {
   // Holds state.db and the shards/ payload directory.
   std::string data_dir;
+  // Which files a job may make the coordinator read, and where its outputs
+  // go (checked at Submit; path_policy.h). data_dir is always forbidden.
+  PathPolicy paths;
   SchedulerOptions scheduler;
   // Longest LeaseShard long poll the server honours.
   uint32_t max_lease_wait_ms = 30000;
@@ -68,6 +72,17 @@ struct JobManagerOptions {
 // Returns true when the caller is gone and a blocking call should return.
 using StopFn = std::function<bool()>;
 
+// Who makes a call, as the gRPC edge authenticated it (docs/security.md).
+// An empty identity is the process itself (tests, in-process tools): no
+// ownership checks. Otherwise jobs are visible to their submitter (and to
+// admins), a worker id only to the identity that registered it, and a
+// trainer rank only to the identity that joined as it.
+struct Caller {
+  std::string identity;
+  bool admin = false;
+  bool internal() const { return identity.empty(); }
+};
+
 class JobManager {
  public:
   // Opens the data directory and recovers. `metrics` may be null.
@@ -83,39 +98,67 @@ class JobManager {
   // Validates (INVALID_ARGUMENT naming the field), reads and shards the
   // corpus, persists job and shards, then returns the QUEUED job. A repeated
   // request_id returns the first job.
-  absl::StatusOr<v1::Job> Submit(const v1::SubmitJobRequest& request);
-  absl::StatusOr<v1::Job> GetJob(const std::string& job_id);
-  absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& request);
+  // The job records `caller` as its owner. Jobs of other owners are
+  // NOT_FOUND to a non-admin caller in every JobService method.
+  absl::StatusOr<v1::Job> Submit(const v1::SubmitJobRequest& request, const Caller& caller = {});
+  absl::StatusOr<v1::Job> GetJob(const std::string& job_id, const Caller& caller = {});
+  absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& request,
+                                                const Caller& caller = {});
   // FAILED_PRECONDITION for a terminal job.
-  absl::StatusOr<v1::Job> CancelJob(const std::string& job_id, const std::string& reason);
+  absl::StatusOr<v1::Job> CancelJob(const std::string& job_id, const std::string& reason,
+                                    const Caller& caller = {});
   // Sends stored events after `after_sequence`, then live ones; returns OK
   // after the terminal state event. `sink` returning false stops (CANCELLED).
   absl::Status WatchJob(const std::string& job_id, uint64_t after_sequence,
-                        const std::function<bool(const v1::JobEvent&)>& sink, const StopFn& stop);
+                        const std::function<bool(const v1::JobEvent&)>& sink, const StopFn& stop,
+                        const Caller& caller = {});
 
   // ---- WorkService
+  // A worker name is bound to the identity that registered it:
+  // PERMISSION_DENIED for another identity while that worker is known.
   absl::StatusOr<v1::RegisterWorkerResponse> RegisterWorker(
-      const v1::RegisterWorkerRequest& request);
-  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request);
+      const v1::RegisterWorkerRequest& request, const Caller& caller = {});
+  // The calls below name a worker id: PERMISSION_DENIED (and the metric
+  // AuthDenied("not_owner")) when `caller` did not register it.
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& request,
+                                                  const Caller& caller = {});
   absl::StatusOr<v1::LeaseShardResponse> LeaseShard(const v1::LeaseShardRequest& request,
-                                                    const StopFn& stop);
+                                                    const StopFn& stop, const Caller& caller = {});
   // Validates the result against the shard (document ids, vector lengths),
   // stores it, and accepts it unless another result won already.
-  absl::StatusOr<v1::CompleteShardResponse> CompleteShard(
-      const v1::CompleteShardHeader& header, std::vector<v1::ScoredDocument> documents);
-  absl::Status FailShard(const v1::FailShardRequest& request);
+  absl::StatusOr<v1::CompleteShardResponse> CompleteShard(const v1::CompleteShardHeader& header,
+                                                          std::vector<v1::ScoredDocument> documents,
+                                                          const Caller& caller = {});
+  absl::Status FailShard(const v1::FailShardRequest& request, const Caller& caller = {});
+  // What CompleteShard checks before any document: the caller owns the
+  // worker id, the lease or shard exists, and document_count is the shard's.
+  // The gRPC edge calls it on the header, before reading the stream.
+  absl::Status CheckCompletionHeader(const v1::CompleteShardHeader& header, const Caller& caller);
+  // PERMISSION_DENIED when `worker_id` is known and `caller` did not
+  // register it (OK for unknown ids: the call itself then says so).
+  absl::Status CheckWorkerOwner(const std::string& worker_id, const Caller& caller);
 
   // ---- TrainService
+  // A trainer name is bound to the identity that joined with it: a rejoin
+  // under that name by another identity is PERMISSION_DENIED.
   absl::StatusOr<v1::JoinTrainingResponse> JoinTraining(const v1::JoinTrainingRequest& request,
-                                                        const StopFn& stop);
+                                                        const StopFn& stop,
+                                                        const Caller& caller = {});
   // Streams rank `rank`'s shards (index % world_size == rank, in index
-  // order) from `cursor` on, waiting for shards still being scored.
+  // order) from `cursor` on, waiting for shards still being scored. Allowed
+  // to the identity holding that rank, and to the job's owner and admins
+  // (`cluedrop results`).
   absl::Status StreamShards(const v1::StreamShardsRequest& request,
                             const std::function<bool(const v1::ScoredShardChunk&)>& sink,
-                            const StopFn& stop);
+                            const StopFn& stop, const Caller& caller = {});
+  // Reports come from a joined rank (FAILED_PRECONDITION otherwise), held
+  // by `caller` (PERMISSION_DENIED otherwise), while the job trains:
+  // progress in SCORING or TRAINING, the final model only in TRAINING,
+  // evaluations in TRAINING or EVALUATING.
   absl::StatusOr<v1::ReportProgressResponse> ReportProgress(
-      const v1::ReportProgressRequest& request);
-  absl::Status ReportEvaluation(const v1::ReportEvaluationRequest& request);
+      const v1::ReportProgressRequest& request, const Caller& caller = {});
+  absl::Status ReportEvaluation(const v1::ReportEvaluationRequest& request,
+                                const Caller& caller = {});
 
   // Runs lease expiry now (the background ticker does this every 100 ms).
   void TickForTest();
@@ -150,11 +193,27 @@ class JobManager {
   void SetStateLocked(JobRecord& record, v1::JobState state, const std::string& reason,
                       Batch& batch);
   void AddMessageLocked(JobRecord& record, const std::string& message, Batch& batch);
+  // Enters the storage-fault state (logs it to every active job).
+  void AddStorageFaultLocked(const std::string& error);
+  // While in it: one probe write per second; success ends it.
+  void ProbeStorageLocked();
+  // Removes the job's payload files no scored shard refers to (recovery).
+  void RemoveUnreferencedPayloadsLocked(JobRecord& record, const std::vector<ShardInfo>& shards,
+                                        Batch& batch);
   void ApplyLossesLocked(const std::vector<LeaseLoss>& losses, const char* kind, Batch& batch);
   void PublishProgressLocked(JobRecord& record, Batch& batch);
   void UpdateGaugesLocked();
   JobRecord* FindLocked(const std::string& job_id);
   absl::StatusOr<JobRecord*> FindOrNotFoundLocked(const std::string& job_id);
+  // The shard a completion header names (by job_id + shard_id, or by a
+  // lease of this run); NOT_FOUND / INVALID_ARGUMENT naming the field.
+  absl::StatusOr<ShardKey> CompletionKeyLocked(const v1::CompleteShardHeader& header);
+  // FindOrNotFoundLocked, and NOT_FOUND too when `caller` may not see it.
+  absl::StatusOr<JobRecord*> FindVisibleLocked(const std::string& job_id, const Caller& caller);
+  absl::Status CheckWorkerOwnerLocked(const std::string& worker_id, const Caller& caller);
+  // The rank `rank` of `record` must have joined and, for a non-internal
+  // caller, be held by it.
+  absl::Status CheckRankLocked(const JobRecord& record, uint32_t rank, const Caller& caller);
   void TickLocked(Batch& batch);
   void TickerLoop();
   int64_t Now() const { return options_.now_ms(); }
@@ -172,6 +231,14 @@ class JobManager {
   std::map<std::string, JobRecord> jobs_;
   std::map<std::string, std::string> job_by_request_;
   std::map<std::string, ShardKey> lease_history_;  // this incarnation's leases
+  bool started_ = false;                           // the start-up recovery has run
+  // Set while the coordinator cannot write results (ENOSPC, EROFS, EIO):
+  // leasing pauses and retryable failures are not charged; the ticker
+  // probes the disk and clears it.
+  std::string storage_fault_;
+  int64_t storage_fault_probe_ms_ = 0;
+  int64_t storage_fault_cleared_ms_ = INT64_MIN / 2;
+  static constexpr int64_t kStorageFaultGraceMs = 60000;
   int64_t next_order_ = 1;
   std::thread ticker_;
 };

@@ -23,6 +23,11 @@ bool IsScoreOnly(const v1::JobSpec& spec);
 void SetTime(google::protobuf::Timestamp* ts, int64_t ms);
 // "job-YYYYMMDD-xxxxxx" (random hex).
 std::string NewJobId(int64_t now_ms);
+// The key of a submit request id: per owner identity, so one submitter's
+// request id never returns another's job.
+inline std::string RequestKey(const std::string& owner, const std::string& request_id) {
+  return owner + '\n' + request_id;
+}
 
 }  // namespace cluedrop::coordinator::internal
 

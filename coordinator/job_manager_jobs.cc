@@ -18,17 +18,23 @@ using internal::Lock;
 using internal::NewJobId;
 using internal::SetTime;
 
-absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) {
+absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request,
+                                           const Caller& caller) {
   if (request.request_id().size() > 128) {
     return absl::InvalidArgumentError("request_id: at most 128 bytes");
   }
+  // Request ids are per submitter: another identity's id names another job.
+  const std::string request_key = internal::RequestKey(caller.identity, request.request_id());
   if (!request.request_id().empty()) {
     Lock lock(mu_);
-    auto it = job_by_request_.find(request.request_id());
+    auto it = job_by_request_.find(request_key);
     if (it != job_by_request_.end()) return jobs_[it->second].job;
   }
   v1::JobSpec spec = request.spec();
   CLUEDROP_RETURN_IF_ABSL_ERROR(jobspec::ValidateJobSpec(spec));
+  PathPolicy paths = options_.paths;
+  paths.forbidden.push_back(options_.data_dir);
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckJobPaths(spec, paths));
   jobspec::ApplyJobSpecDefaults(&spec);
   // Slow I/O outside the lock.
   CLUEDROP_ASSIGN_OR_RETURN(std::vector<v1::Document> documents, LoadCorpus(spec.corpus()));
@@ -48,7 +54,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
   Lock lock(mu_);
   if (shutdown_) return absl::UnavailableError("coordinator is shutting down");
   if (!request.request_id().empty()) {
-    auto it = job_by_request_.find(request.request_id());
+    auto it = job_by_request_.find(request_key);
     if (it != job_by_request_.end()) return jobs_[it->second].job;
   }
   const int64_t now = Now();
@@ -60,6 +66,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
   record.job.set_id(id);
   *record.job.mutable_spec() = spec;
   record.job.set_state(v1::JOB_STATE_QUEUED);
+  record.job.set_owner(caller.identity);
   SetTime(record.job.mutable_create_time(), now);
   SetTime(record.job.mutable_update_time(), now);
   record.job.mutable_progress()->set_shards_total(static_cast<uint32_t>(shards.size()));
@@ -88,7 +95,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
   ++next_order_;
   record.events = {queued, summary};
   scheduler_.AddJob(id, record.order, std::move(shards));
-  if (!record.request_id.empty()) job_by_request_[record.request_id] = id;
+  if (!record.request_id.empty()) job_by_request_[request_key] = id;
   v1::Job job = record.job;
   jobs_[id] = std::move(record);
   if (plans.empty()) {
@@ -103,13 +110,14 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request) 
   return job;
 }
 
-absl::StatusOr<v1::Job> JobManager::GetJob(const std::string& job_id) {
+absl::StatusOr<v1::Job> JobManager::GetJob(const std::string& job_id, const Caller& caller) {
   Lock lock(mu_);
-  CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(job_id));
+  CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindVisibleLocked(job_id, caller));
   return record->job;
 }
 
-absl::StatusOr<v1::ListJobsResponse> JobManager::ListJobs(const v1::ListJobsRequest& request) {
+absl::StatusOr<v1::ListJobsResponse> JobManager::ListJobs(const v1::ListJobsRequest& request,
+                                                          const Caller& caller) {
   uint32_t page_size = request.page_size() == 0 ? 100 : request.page_size();
   if (page_size > 1000) {
     return absl::InvalidArgumentError(
@@ -132,6 +140,7 @@ absl::StatusOr<v1::ListJobsResponse> JobManager::ListJobs(const v1::ListJobsRequ
   std::vector<const JobRecord*> records;
   for (const auto& [id, record] : jobs_) {
     if (record.order >= before) continue;
+    if (!caller.internal() && !caller.admin && record.job.owner() != caller.identity) continue;
     if (request.states_size() > 0 && std::find(request.states().begin(), request.states().end(),
                                                record.job.state()) == request.states().end()) {
       continue;
@@ -151,10 +160,10 @@ absl::StatusOr<v1::ListJobsResponse> JobManager::ListJobs(const v1::ListJobsRequ
   return response;
 }
 
-absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& job_id,
-                                              const std::string& reason) {
+absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& job_id, const std::string& reason,
+                                              const Caller& caller) {
   Lock lock(mu_);
-  CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(job_id));
+  CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindVisibleLocked(job_id, caller));
   if (IsTerminal(record->job.state())) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_id, " is already ", v1::JobState_Name(record->job.state())));
@@ -168,14 +177,14 @@ absl::StatusOr<v1::Job> JobManager::CancelJob(const std::string& job_id,
 
 absl::Status JobManager::WatchJob(const std::string& job_id, uint64_t after_sequence,
                                   const std::function<bool(const v1::JobEvent&)>& sink,
-                                  const StopFn& stop) {
+                                  const StopFn& stop, const Caller& caller) {
   uint64_t next = after_sequence;
   while (true) {
     std::vector<v1::JobEvent> pending;
     bool terminal = false;
     {
       Lock lock(mu_);
-      CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(job_id));
+      CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindVisibleLocked(job_id, caller));
       while (!shutdown_ && !(stop && stop()) &&
              (record->events.empty() || record->events.back().sequence() <= next)) {
         changed_.wait_for(lock, std::chrono::milliseconds(200));

@@ -2,6 +2,8 @@
 // leases, completions (validated, stored, first result wins), failures.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "base/absl_status.h"
@@ -39,6 +41,31 @@ absl::Status CheckScored(const v1::ScoredDocument& scored, const v1::Document& i
           absl::StrCat(at, ".", name, ": ", size, " values for ", n, " tokens"));
     }
   }
+  for (int k = 0; k < n; ++k) {
+    if (scored.tokens(k) < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, ".tokens[", k, "]: a token id is never negative, got ", scored.tokens(k)));
+    }
+  }
+  // Mean attention received is a mean of softmax weights: in [0, 1]; the
+  // contrast of two such values in [-1, 1]. NaN means "no score for this
+  // token" (no reference token covers it); infinities and larger values are
+  // not scores.
+  constexpr float kSlack = 1e-3f;
+  for (const auto& [name, values, low] :
+       {std::tuple<const char*, const google::protobuf::RepeatedField<float>*, float>{
+            "received_large", &scored.received_large(), 0.0f},
+        {"received_small", &scored.received_small(), 0.0f},
+        {"contrast", &scored.contrast(), -1.0f}}) {
+    for (int k = 0; k < values->size(); ++k) {
+      const float v = values->Get(k);
+      if (std::isnan(v)) continue;
+      if (!(v >= low - kSlack && v <= 1.0f + kSlack)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, ".", name, "[", k, "]: must be in [", low, ", 1] or NaN, got ", v));
+      }
+    }
+  }
   const size_t text_bytes = input.text().size();
   for (int k = 0; k < scored.offsets_size(); k += 2) {
     if (scored.offsets(k) > scored.offsets(k + 1) || scored.offsets(k + 1) > text_bytes) {
@@ -53,18 +80,27 @@ absl::Status CheckScored(const v1::ScoredDocument& scored, const v1::Document& i
 }  // namespace
 
 absl::StatusOr<v1::RegisterWorkerResponse> JobManager::RegisterWorker(
-    const v1::RegisterWorkerRequest& request) {
+    const v1::RegisterWorkerRequest& request, const Caller& caller) {
   if (request.name().empty() || request.name().size() > 253) {
     return absl::InvalidArgumentError("name: required, at most 253 bytes");
   }
   Lock lock(mu_);
   if (shutdown_) return absl::UnavailableError("coordinator is shutting down");
-  RegisterResult result = scheduler_.RegisterWorker(request.name(), Now());
+  if (const WorkerInfo* holder = scheduler_.WorkerByName(request.name());
+      holder != nullptr && !caller.internal() && holder->owner != caller.identity) {
+    // Re-registering evicts the holder and fails its leases: only the
+    // identity that registered the name may do that.
+    if (metrics_ != nullptr) metrics_->AuthDenied("not_owner");
+    return absl::PermissionDeniedError(absl::StrCat("name: worker ", request.name(),
+                                                    " is registered by another identity, not ",
+                                                    caller.identity));
+  }
+  RegisterResult result = scheduler_.RegisterWorker(request.name(), Now(), caller.identity);
   Batch batch;
   if (!result.replaced_worker_id.empty()) {
     batch.workers_deleted.push_back(result.replaced_worker_id);
   }
-  batch.workers_put.push_back({result.worker_id, request.name(), Now()});
+  batch.workers_put.push_back({result.worker_id, request.name(), Now(), caller.identity});
   ApplyLossesLocked(result.lost, "restarted", batch);
   CLUEDROP_RETURN_IF_ABSL_ERROR(CommitLocked(batch));
   v1::RegisterWorkerResponse response;
@@ -75,8 +111,10 @@ absl::StatusOr<v1::RegisterWorkerResponse> JobManager::RegisterWorker(
   return response;
 }
 
-absl::StatusOr<v1::HeartbeatResponse> JobManager::Heartbeat(const v1::HeartbeatRequest& request) {
+absl::StatusOr<v1::HeartbeatResponse> JobManager::Heartbeat(const v1::HeartbeatRequest& request,
+                                                            const Caller& caller) {
   Lock lock(mu_);
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckWorkerOwnerLocked(request.worker_id(), caller));
   std::vector<std::string> leases(request.lease_ids().begin(), request.lease_ids().end());
   CLUEDROP_ASSIGN_OR_RETURN(HeartbeatResult result,
                             scheduler_.Heartbeat(request.worker_id(), leases, Now()));
@@ -86,7 +124,9 @@ absl::StatusOr<v1::HeartbeatResponse> JobManager::Heartbeat(const v1::HeartbeatR
 }
 
 absl::StatusOr<v1::LeaseShardResponse> JobManager::LeaseShard(const v1::LeaseShardRequest& request,
-                                                              const StopFn& stop) {
+                                                              const StopFn& stop,
+                                                              const Caller& caller) {
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckWorkerOwner(request.worker_id(), caller));
   const uint32_t wait_ms =
       std::min(request.wait_ms() == 0 ? options_.default_lease_wait_ms : request.wait_ms(),
                options_.max_lease_wait_ms);
@@ -94,8 +134,11 @@ absl::StatusOr<v1::LeaseShardResponse> JobManager::LeaseShard(const v1::LeaseSha
   Lock lock(mu_);
   while (true) {
     if (shutdown_) return absl::UnavailableError("coordinator is shutting down");
-    CLUEDROP_ASSIGN_OR_RETURN(std::optional<LeaseGrant> grant,
-                              scheduler_.Lease(request.worker_id(), Now()));
+    // While the coordinator cannot store results, it hands out no work.
+    std::optional<LeaseGrant> grant;
+    if (storage_fault_.empty()) {
+      CLUEDROP_ASSIGN_OR_RETURN(grant, scheduler_.Lease(request.worker_id(), Now()));
+    }
     if (grant.has_value()) {
       JobRecord& record = jobs_[grant->key.job_id];
       absl::StatusOr<std::vector<v1::Document>> documents =
@@ -150,8 +193,51 @@ absl::StatusOr<v1::LeaseShardResponse> JobManager::LeaseShard(const v1::LeaseSha
   }
 }
 
+absl::StatusOr<ShardKey> JobManager::CompletionKeyLocked(const v1::CompleteShardHeader& header) {
+  ShardKey key;
+  if (!header.job_id().empty()) {
+    CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(header.job_id()));
+    auto it = record->shard_index.find(header.shard_id());
+    if (it == record->shard_index.end()) {
+      return absl::NotFoundError(absl::StrCat("header.shard_id: job ", header.job_id(),
+                                              " has no shard ", header.shard_id()));
+    }
+    key = {header.job_id(), it->second};
+  } else {
+    auto it = lease_history_.find(header.lease_id());
+    if (it == lease_history_.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("header.lease_id: unknown lease ", header.lease_id(),
+                       " (set header.job_id for leases of an earlier coordinator run)"));
+    }
+    key = it->second;
+  }
+  const ShardInfo* shard = scheduler_.Shard(key);
+  if (shard == nullptr || shard->shard_id != header.shard_id()) {
+    return absl::InvalidArgumentError(absl::StrCat("header.shard_id: ", header.shard_id(),
+                                                   " does not match lease ", header.lease_id()));
+  }
+  return key;
+}
+
+absl::Status JobManager::CheckCompletionHeader(const v1::CompleteShardHeader& header,
+                                               const Caller& caller) {
+  Lock lock(mu_);
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckWorkerOwnerLocked(header.worker_id(), caller));
+  CLUEDROP_ASSIGN_OR_RETURN(ShardKey key, CompletionKeyLocked(header));
+  const ShardInfo* shard = scheduler_.Shard(key);
+  if (header.document_count() != shard->doc_count) {
+    return absl::InvalidArgumentError(absl::StrCat("header.document_count: the shard has ",
+                                                   shard->doc_count, " documents, got ",
+                                                   header.document_count()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::CompleteShardResponse> JobManager::CompleteShard(
-    const v1::CompleteShardHeader& header, std::vector<v1::ScoredDocument> documents) {
+    const v1::CompleteShardHeader& header, std::vector<v1::ScoredDocument> documents,
+    const Caller& caller) {
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckWorkerOwner(header.worker_id(), caller));
   if (header.document_count() != documents.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("header.document_count: ", header.document_count(), " announced, ",
@@ -161,28 +247,8 @@ absl::StatusOr<v1::CompleteShardResponse> JobManager::CompleteShard(
   std::vector<v1::Document> inputs;
   {
     Lock lock(mu_);
-    if (!header.job_id().empty()) {
-      CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(header.job_id()));
-      auto it = record->shard_index.find(header.shard_id());
-      if (it == record->shard_index.end()) {
-        return absl::NotFoundError(absl::StrCat("header.shard_id: job ", header.job_id(),
-                                                " has no shard ", header.shard_id()));
-      }
-      key = {header.job_id(), it->second};
-    } else {
-      auto it = lease_history_.find(header.lease_id());
-      if (it == lease_history_.end()) {
-        return absl::NotFoundError(
-            absl::StrCat("header.lease_id: unknown lease ", header.lease_id(),
-                         " (set header.job_id for leases of an earlier coordinator run)"));
-      }
-      key = it->second;
-    }
+    CLUEDROP_ASSIGN_OR_RETURN(key, CompletionKeyLocked(header));
     const ShardInfo* shard = scheduler_.Shard(key);
-    if (shard == nullptr || shard->shard_id != header.shard_id()) {
-      return absl::InvalidArgumentError(absl::StrCat("header.shard_id: ", header.shard_id(),
-                                                     " does not match lease ", header.lease_id()));
-    }
     if (shard->state == ShardState::kScored || !scheduler_.IsActive(key.job_id)) {
       if (metrics_ != nullptr) metrics_->DuplicateCompletion();
       v1::CompleteShardResponse response;
@@ -210,8 +276,21 @@ absl::StatusOr<v1::CompleteShardResponse> JobManager::CompleteShard(
   // overwrite each other; the winner's key is recorded.
   const std::string payload_key =
       absl::StrCat(header.shard_id(), ".", header.lease_id().empty() ? "x" : header.lease_id());
-  CLUEDROP_ASSIGN_OR_RETURN(uint32_t checksum,
-                            shard_store_->Write(key.job_id, payload_key, documents));
+  absl::StatusOr<uint32_t> written = shard_store_->Write(key.job_id, payload_key, documents);
+  if (!written.ok()) {
+    // The coordinator's own disk (full, read-only, failing): not the
+    // scorer's fault. Leasing pauses until a probe write succeeds, and the
+    // scorer's eventual FailShard is not charged to the shard.
+    Lock lock(mu_);
+    if (storage_fault_.empty()) {
+      AddStorageFaultLocked(absl::StrCat("shard store: ", written.status().message()));
+    }
+    return absl::UnavailableError(
+        absl::StrCat("coordinator storage: ", written.status().message(),
+                     "; the shard stays leased to you, retry later (leasing is paused until "
+                     "the coordinator can write again)"));
+  }
+  const uint32_t checksum = *written;
 
   Lock lock(mu_);
   CLUEDROP_ASSIGN_OR_RETURN(CompletionResult result,
@@ -257,17 +336,24 @@ absl::StatusOr<v1::CompleteShardResponse> JobManager::CompleteShard(
   return response;
 }
 
-absl::Status JobManager::FailShard(const v1::FailShardRequest& request) {
+absl::Status JobManager::FailShard(const v1::FailShardRequest& request, const Caller& caller) {
   Lock lock(mu_);
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckWorkerOwnerLocked(request.worker_id(), caller));
+  // A retryable failure while (or just after) the coordinator could not
+  // store results is most likely that fault: release, do not charge.
+  const bool our_fault =
+      request.retryable() &&
+      (!storage_fault_.empty() || Now() - storage_fault_cleared_ms_ < kStorageFaultGraceMs);
+  const bool released = request.released() || our_fault;
   CLUEDROP_ASSIGN_OR_RETURN(
       LeaseLoss loss,
       scheduler_.Fail(request.worker_id(), request.lease_id(),
                       request.error().empty() ? "worker reported an error without a message"
                                               : request.error().substr(0, 4096),
-                      request.retryable(), request.released(), Now()));
+                      request.retryable(), released, Now()));
   Batch batch;
-  const char* kind = request.released() ? "released" : request.retryable() ? "error" : "fatal";
-  if (request.released()) {
+  const char* kind = released ? "released" : request.retryable() ? "error" : "fatal";
+  if (released) {
     batch.shards.push_back(loss.key);
     work_ready_.notify_all();
   } else {

@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "shard/crc32c.h"
@@ -87,7 +90,7 @@ class JobManagerTest : public ::testing::Test {
     if (!response.ok() || !response->has_lease()) return std::nullopt;
     return response->lease();
   }
-  // Fake scores: token k of a document covers byte k; contrast = k.
+  // Fake scores: token k of a document covers byte k; contrast = k / 4.
   static std::vector<v1::ScoredDocument> Score(const v1::ShardLease& lease) {
     std::vector<v1::ScoredDocument> out;
     for (const v1::Document& d : lease.documents()) {
@@ -100,7 +103,7 @@ class JobManagerTest : public ::testing::Test {
         s.add_offsets(k + 1);
         s.add_received_large(0.5f);
         s.add_received_small(0.25f);
-        s.add_contrast(static_cast<float>(k));
+        s.add_contrast(0.25f * static_cast<float>(k));
       }
       out.push_back(std::move(s));
     }
@@ -289,6 +292,207 @@ TEST_F(JobManagerTest, ResultsAreValidatedAgainstTheShard) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   // Still leasable work: nothing was recorded.
   EXPECT_TRUE(Complete(worker, *lease, Score(*lease))->accepted());
+}
+
+// Issue 18 row 2: forged scores (1e30, inf) and ids were accepted.
+TEST_F(JobManagerTest, ForgedScoresAndIdsAreRefused) {
+  OpenManager();
+  ASSERT_TRUE(manager_->Submit(ScoreOnlyRequest()).ok());
+  const std::string worker = Register("scorer-0");
+  std::optional<v1::ShardLease> lease = Lease(worker);
+  ASSERT_TRUE(lease.has_value());
+  struct Case {
+    std::function<void(v1::ScoredDocument&)> forge;
+    std::string message;
+  } cases[] = {
+      {[](v1::ScoredDocument& d) { d.set_received_large(1, 1e30f); },
+       "documents[0].received_large[1]: must be in [0, 1] or NaN, got 1e+30"},
+      {[](v1::ScoredDocument& d) { d.set_received_small(0, -INFINITY); },
+       "documents[0].received_small[0]: must be in [0, 1] or NaN, got -inf"},
+      {[](v1::ScoredDocument& d) { d.set_contrast(2, INFINITY); },
+       "documents[0].contrast[2]: must be in [-1, 1] or NaN, got inf"},
+      {[](v1::ScoredDocument& d) { d.set_tokens(1, -7); },
+       "documents[0].tokens[1]: a token id is never negative, got -7"},
+  };
+  for (const Case& c : cases) {
+    std::vector<v1::ScoredDocument> docs = Score(*lease);
+    c.forge(docs[0]);
+    auto result = Complete(worker, *lease, docs);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(result.status().message(), c.message);
+  }
+  // NaN means "no score for this token" and is kept.
+  std::vector<v1::ScoredDocument> docs = Score(*lease);
+  docs[0].set_contrast(0, NAN);
+  docs[0].set_received_large(0, NAN);
+  auto result = Complete(worker, *lease, docs);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->accepted());
+}
+
+// Issue 18: bindings survive a restart (schema 2), and the jobs of one
+// submitter stay hidden from another.
+TEST_F(JobManagerTest, OwnersOfJobsWorkersAndRanksSurviveARestart) {
+  OpenManager();
+  const Caller alice{"alice"}, bob{"bob"}, scorer_a{"scorer-a"}, scorer_b{"scorer-b"};
+  const Caller trainer_a{"trainer-a"}, trainer_b{"trainer-b"};
+  auto job = manager_->Submit(TrainRequest(1), alice);
+  ASSERT_TRUE(job.ok()) << job.status();
+  v1::RegisterWorkerRequest reg;
+  reg.set_name("scorer-0");
+  auto worker = manager_->RegisterWorker(reg, scorer_a);
+  ASSERT_TRUE(worker.ok());
+  v1::JoinTrainingRequest join;
+  join.set_job_id(job->id());
+  join.set_name("trainer-0");
+  join.set_store_address("127.0.0.1:1");
+  ASSERT_TRUE(manager_->JoinTraining(join, nullptr, trainer_a).ok());
+
+  manager_.reset();
+  OpenManager();
+  EXPECT_EQ(manager_->GetJob(job->id(), alice)->owner(), "alice");
+  EXPECT_EQ(manager_->GetJob(job->id(), bob).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->GetJob(job->id(), Caller{"ops", /*admin=*/true})->id(), job->id());
+  EXPECT_EQ(manager_->ListJobs(v1::ListJobsRequest(), bob)->jobs_size(), 0);
+  EXPECT_EQ(manager_->CancelJob(job->id(), "", bob).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->RegisterWorker(reg, scorer_b).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::HeartbeatRequest beat;
+  beat.set_worker_id(worker->worker_id());
+  EXPECT_EQ(manager_->Heartbeat(beat, scorer_b).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(manager_->Heartbeat(beat, scorer_a).ok());
+  EXPECT_EQ(manager_->JoinTraining(join, nullptr, trainer_b).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::StreamShardsRequest stream;
+  stream.set_job_id(job->id());
+  auto sink = [](const v1::ScoredShardChunk&) { return true; };
+  EXPECT_EQ(manager_
+                ->StreamShards(
+                    stream, sink, [] { return true; }, trainer_b)
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  // The rank's own trainer and the job's submitter may stream (the stop
+  // function ends the wait for shards still being scored).
+  EXPECT_EQ(manager_
+                ->StreamShards(
+                    stream, sink, [] { return true; }, trainer_a)
+                .code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_EQ(manager_
+                ->StreamShards(
+                    stream, sink, [] { return true; }, alice)
+                .code(),
+            absl::StatusCode::kCancelled);
+}
+
+// Issue 18 row 11: a rank that cannot go on fails the job with its reason.
+TEST_F(JobManagerTest, ATrainerFailureFailsTheJob) {
+  OpenManager();
+  auto job = manager_->Submit(TrainRequest(1));
+  ASSERT_TRUE(job.ok());
+  v1::ReportProgressRequest report;
+  report.set_job_id(job->id());
+  report.set_failure("document p3: tokens[2] = 99999 is outside the target vocabulary [0, 128)");
+  // Not joined yet: refused.
+  EXPECT_EQ(manager_->ReportProgress(report).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::JoinTrainingRequest join;
+  join.set_job_id(job->id());
+  join.set_name("trainer-0");
+  join.set_store_address("127.0.0.1:1");
+  ASSERT_TRUE(manager_->JoinTraining(join, nullptr).ok());
+  auto answer = manager_->ReportProgress(report);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_TRUE(answer->cancelled());
+  const v1::Job failed = *manager_->GetJob(job->id());
+  EXPECT_EQ(failed.state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(failed.reason(),
+            "trainer rank 0: document p3: tokens[2] = 99999 is outside the target vocabulary "
+            "[0, 128)");
+}
+
+// Issue 18 row 13: a payload written before a crash, never committed, stayed
+// on disk for good.
+TEST_F(JobManagerTest, UnreferencedPayloadsAreRemovedAtStartUp) {
+  OpenManager();
+  auto job = manager_->Submit(ScoreOnlyRequest());
+  ASSERT_TRUE(job.ok());
+  const std::string worker = Register("scorer-0");
+  std::optional<v1::ShardLease> lease = Lease(worker);
+  ASSERT_TRUE(Complete(worker, *lease, Score(*lease))->accepted());
+  manager_.reset();
+  const std::filesystem::path shards = std::filesystem::path(dir_) / "data" / "shards" / job->id();
+  ASSERT_TRUE(std::filesystem::is_directory(shards));
+  auto files = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(shards)) {
+      names.push_back(e.path().filename());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> committed = files();
+  ASSERT_EQ(committed.size(), 1u);
+  std::filesystem::copy_file(shards / committed[0], shards / ("orphan" + committed[0]));
+  OpenManager();
+  EXPECT_EQ(files(), committed);
+  bool logged = false;
+  for (const v1::JobEvent& e : Events(job->id())) {
+    logged =
+        logged || e.message().find("removed 1 unreferenced shard payload") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+  // The committed result still streams.
+  v1::StreamShardsRequest stream;
+  stream.set_job_id(job->id());
+  int chunks = 0;
+  // Shard 0 streams; the wait for shard 1 (never scored) is then stopped.
+  manager_->StreamShards(
+      stream,
+      [&](const v1::ScoredShardChunk& chunk) {
+        EXPECT_EQ(chunk.index(), 0u);
+        return ++chunks > 0;
+      },
+      [&] { return chunks >= 1; });
+  EXPECT_EQ(chunks, 1);
+}
+
+// Issue 18 row 12: the coordinator's own ENOSPC was charged to the shard
+// (the job FAILED within seconds).
+TEST_F(JobManagerTest, StorageFaultsPauseLeasingAndAreNotCharged) {
+  OpenManager();
+  auto job = manager_->Submit(ScoreOnlyRequest(/*shard_size=*/10));
+  ASSERT_TRUE(job.ok());
+  const std::string worker = Register("scorer-0");
+  const std::filesystem::path job_dir = std::filesystem::path(dir_) / "data" / "shards" / job->id();
+  // max_attempts is 2: two charged failures would fail the job.
+  for (int round = 0; round < 2; ++round) {
+    std::optional<v1::ShardLease> lease = Lease(worker);
+    ASSERT_TRUE(lease.has_value()) << "round " << round;
+    // The shard store cannot be written: its job directory is a file now.
+    std::filesystem::remove_all(job_dir);
+    std::ofstream(job_dir) << "blocked";
+    auto result = Complete(worker, *lease, Score(*lease));
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+    EXPECT_NE(result.status().message().find("coordinator storage: "), absl::string_view::npos);
+    v1::FailShardRequest fail;
+    fail.set_worker_id(worker);
+    fail.set_lease_id(lease->lease_id());
+    fail.set_retryable(true);
+    fail.set_error("CompleteShard failed: UNAVAILABLE");
+    ASSERT_TRUE(manager_->FailShard(fail).ok());
+    // Leasing is paused while the disk is bad.
+    EXPECT_FALSE(Lease(worker).has_value());
+    EXPECT_EQ(manager_->GetJob(job->id())->state(), v1::JOB_STATE_SCORING);
+    std::filesystem::remove(job_dir);
+    now_ += 2000;  // the next probe finds the disk writable
+    manager_->TickForTest();
+  }
+  std::optional<v1::ShardLease> lease = Lease(worker);
+  ASSERT_TRUE(lease.has_value());
+  ASSERT_TRUE(Complete(worker, *lease, Score(*lease))->accepted());
+  EXPECT_EQ(manager_->GetJob(job->id())->state(), v1::JOB_STATE_SUCCEEDED);
 }
 
 TEST_F(JobManagerTest, ExpiredLeasesRetryThenFailTheJobWithTheLastError) {

@@ -16,7 +16,7 @@ using internal::NewJobId;
 using internal::SetTime;
 
 absl::StatusOr<v1::JoinTrainingResponse> JobManager::JoinTraining(
-    const v1::JoinTrainingRequest& request, const StopFn& stop) {
+    const v1::JoinTrainingRequest& request, const StopFn& stop, const Caller& caller) {
   if (request.name().empty()) return absl::InvalidArgumentError("name: required");
   if (request.store_address().empty()) {
     return absl::InvalidArgumentError("store_address: required (host:port of this trainer)");
@@ -57,6 +57,14 @@ absl::StatusOr<v1::JoinTrainingResponse> JobManager::JoinTraining(
       auto mine = std::find_if(record.trainers.begin(), record.trainers.end(),
                                [&](const TrainerRank& t) { return t.name == request.name(); });
       Batch batch;
+      if (mine != record.trainers.end() && !caller.internal() && mine->owner != caller.identity) {
+        // The name is another identity's rank: taking it over would let a
+        // stranger restart the job's process group.
+        if (metrics_ != nullptr) metrics_->AuthDenied("not_owner");
+        return absl::PermissionDeniedError(
+            absl::StrCat("name: trainer ", request.name(), " holds rank ", mine->rank, " of job ",
+                         record.job.id(), " for another identity, not ", caller.identity));
+      }
       if (mine != record.trainers.end()) {
         // A rejoin after a crash: same rank, new generation (every rank must
         // rebuild its process group).
@@ -73,7 +81,7 @@ absl::StatusOr<v1::JoinTrainingResponse> JobManager::JoinTraining(
         for (const TrainerRank& t : record.trainers) taken[t.rank] = true;
         uint32_t rank = 0;
         while (taken[rank]) ++rank;
-        record.trainers.push_back({rank, request.name(), request.store_address()});
+        record.trainers.push_back({rank, request.name(), request.store_address(), caller.identity});
         batch.trainers.push_back({record.job.id(), record.trainers.back()});
         AddMessageLocked(
             record,
@@ -121,7 +129,7 @@ absl::StatusOr<v1::JoinTrainingResponse> JobManager::JoinTraining(
 
 absl::Status JobManager::StreamShards(const v1::StreamShardsRequest& request,
                                       const std::function<bool(const v1::ScoredShardChunk&)>& sink,
-                                      const StopFn& stop) {
+                                      const StopFn& stop, const Caller& caller) {
   std::vector<uint32_t> partition;
   {
     Lock lock(mu_);
@@ -132,6 +140,11 @@ absl::Status JobManager::StreamShards(const v1::StreamShardsRequest& request,
     if (request.rank() >= world) {
       return absl::InvalidArgumentError(
           absl::StrCat("rank: must be below the world size ", world, ", got ", request.rank()));
+    }
+    // The job's owner (and admins) read results; otherwise the caller must
+    // hold the rank it streams.
+    if (!caller.internal() && !caller.admin && record->job.owner() != caller.identity) {
+      CLUEDROP_RETURN_IF_ABSL_ERROR(CheckRankLocked(*record, request.rank(), caller));
     }
     const std::vector<ShardInfo>* shards = scheduler_.Shards(request.job_id());
     for (uint32_t i = request.rank(); shards != nullptr && i < shards->size(); i += world) {
@@ -189,9 +202,10 @@ absl::Status JobManager::StreamShards(const v1::StreamShardsRequest& request,
 }
 
 absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
-    const v1::ReportProgressRequest& request) {
+    const v1::ReportProgressRequest& request, const Caller& caller) {
   Lock lock(mu_);
   CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(request.job_id()));
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckRankLocked(*record, request.rank(), caller));
   v1::ReportProgressResponse response;
   const v1::JobState state = record->job.state();
   response.set_state(state);
@@ -200,6 +214,23 @@ absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
     return response;
   }
   if (IsTerminal(state)) return response;
+  if (!request.failure().empty()) {
+    Batch batch;
+    SetStateLocked(
+        *record, v1::JOB_STATE_FAILED,
+        absl::StrCat("trainer rank ", request.rank(), ": ", request.failure().substr(0, 4096)),
+        batch);
+    CLUEDROP_RETURN_IF_ABSL_ERROR(CommitLocked(batch));
+    response.set_state(record->job.state());
+    response.set_cancelled(true);
+    return response;
+  }
+  if (state != v1::JOB_STATE_SCORING && state != v1::JOB_STATE_TRAINING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", request.job_id(), " is ", v1::JobState_Name(state),
+                     "; progress is reported while "
+                     "it is JOB_STATE_SCORING or JOB_STATE_TRAINING"));
+  }
   const uint32_t world = std::max(1u, record->job.spec().training().world_size());
   if (request.rank() >= world) {
     return absl::InvalidArgumentError(
@@ -224,6 +255,11 @@ absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
     if (request.rank() != 0) {
       return absl::InvalidArgumentError("final_model_dir: only rank 0 reports the final model");
     }
+    if (state != v1::JOB_STATE_TRAINING) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("final_model_dir: job ", request.job_id(), " is ", v1::JobState_Name(state),
+                       "; the final model follows JOB_STATE_TRAINING"));
+    }
     record->job.set_model_dir(request.final_model_dir());
     batch.jobs.push_back(record->job.id());
     SetStateLocked(
@@ -236,12 +272,26 @@ absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
   return response;
 }
 
-absl::Status JobManager::ReportEvaluation(const v1::ReportEvaluationRequest& request) {
+absl::Status JobManager::ReportEvaluation(const v1::ReportEvaluationRequest& request,
+                                          const Caller& caller) {
   Lock lock(mu_);
   CLUEDROP_ASSIGN_OR_RETURN(JobRecord * record, FindOrNotFoundLocked(request.job_id()));
   if (IsTerminal(record->job.state())) {
     return absl::FailedPreconditionError(absl::StrCat("job ", request.job_id(), " is already ",
                                                       v1::JobState_Name(record->job.state())));
+  }
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckRankLocked(*record, request.rank(), caller));
+  const v1::JobState state = record->job.state();
+  if (state != v1::JOB_STATE_TRAINING && state != v1::JOB_STATE_EVALUATING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", request.job_id(), " is ", v1::JobState_Name(state),
+                     "; evaluations are reported while it is JOB_STATE_TRAINING or "
+                     "JOB_STATE_EVALUATING"));
+  }
+  if (request.final() && state != v1::JOB_STATE_EVALUATING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("final: job ", request.job_id(), " is ", v1::JobState_Name(state),
+                     "; the final evaluation follows the final model (JOB_STATE_EVALUATING)"));
   }
   for (int i = 0; i < request.result().fields_size(); ++i) {
     const v1::FieldScore& f = request.result().fields(i);

@@ -86,7 +86,18 @@ std::vector<std::string> LeaseScheduler::StopJob(const std::string& job_id) {
   return open;
 }
 
-RegisterResult LeaseScheduler::RegisterWorker(const std::string& name, int64_t now_ms) {
+const WorkerInfo* LeaseScheduler::Worker(const std::string& worker_id) const {
+  auto it = workers_.find(worker_id);
+  return it == workers_.end() ? nullptr : &it->second;
+}
+
+const WorkerInfo* LeaseScheduler::WorkerByName(const std::string& name) const {
+  auto it = worker_by_name_.find(name);
+  return it == worker_by_name_.end() ? nullptr : Worker(it->second);
+}
+
+RegisterResult LeaseScheduler::RegisterWorker(const std::string& name, int64_t now_ms,
+                                              const std::string& owner) {
   RegisterResult result;
   if (auto old = worker_by_name_.find(name); old != worker_by_name_.end()) {
     const std::string old_id = old->second;
@@ -103,7 +114,7 @@ RegisterResult LeaseScheduler::RegisterWorker(const std::string& name, int64_t n
     workers_.erase(old_id);
     result.replaced_worker_id = old_id;
   }
-  WorkerInfo worker{NewWorkerId(), name, now_ms};
+  WorkerInfo worker{NewWorkerId(), name, now_ms, owner};
   result.worker_id = worker.worker_id;
   worker_by_name_[name] = worker.worker_id;
   workers_[worker.worker_id] = std::move(worker);

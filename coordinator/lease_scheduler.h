@@ -91,6 +91,8 @@ struct WorkerInfo {
   std::string worker_id;
   std::string name;
   int64_t last_seen_ms = 0;
+  // The authenticated identity that registered it ("" without identities).
+  std::string owner;
 };
 
 struct LeaseGrant {
@@ -154,8 +156,14 @@ class LeaseScheduler {
   bool HasJob(const std::string& job_id) const { return jobs_.count(job_id) > 0; }
   bool IsActive(const std::string& job_id) const;
 
-  // Registers (or re-registers) a worker by stable name.
-  RegisterResult RegisterWorker(const std::string& name, int64_t now_ms);
+  // Registers (or re-registers) a worker by stable name, recording the
+  // identity that registered it (`owner`).
+  RegisterResult RegisterWorker(const std::string& name, int64_t now_ms,
+                                const std::string& owner = "");
+  // The worker with this id, or the one registered under `name`; nullptr
+  // when unknown.
+  const WorkerInfo* Worker(const std::string& worker_id) const;
+  const WorkerInfo* WorkerByName(const std::string& name) const;
   // Restores a worker known before a restart (its last_seen becomes now).
   void RestoreWorker(const WorkerInfo& worker, int64_t now_ms);
   // NOT_FOUND for an unknown worker. Extends the worker's listed leases and

@@ -51,6 +51,13 @@ CREATE TABLE trainers(
   PRIMARY KEY(job_id, rank));
 )sql";
 
+// Version 2: the authenticated identity that registered each worker and
+// holds each trainer rank ("" for state written before identities).
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE workers ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE trainers ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+)sql";
+
 absl::Status Parse(google::protobuf::MessageLite* message, absl::string_view bytes,
                    absl::string_view what) {
   if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -111,8 +118,9 @@ absl::Status StateStore::Migrate() {
                        kStateSchemaVersion, "; run a newer coordinator"));
     }
     if (version == kStateSchemaVersion) return absl::OkStatus();
-    // version 0 -> 1 (future migrations go here, one step each).
-    CLUEDROP_RETURN_IF_ABSL_ERROR(db_->Exec(kSchemaV1));
+    // One step per version, in one transaction.
+    if (version < 1) CLUEDROP_RETURN_IF_ABSL_ERROR(db_->Exec(kSchemaV1));
+    if (version < 2) CLUEDROP_RETURN_IF_ABSL_ERROR(db_->Exec(kSchemaV2));
     CLUEDROP_ASSIGN_OR_RETURN(
         SqliteStatement put,
         db_->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)"));
@@ -201,9 +209,10 @@ absl::Status StateStore::Writer::AppendEvent(const v1::JobEvent& event) {
 }
 
 absl::Status StateStore::Writer::PutWorker(const WorkerInfo& worker) {
-  CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_->Cached("INSERT OR REPLACE INTO workers(id, name) VALUES(?, ?)"));
-  s->Bind(1, worker.worker_id).Bind(2, worker.name);
+  CLUEDROP_ASSIGN_OR_RETURN(
+      SqliteStatement * s,
+      db_->Cached("INSERT OR REPLACE INTO workers(id, name, owner) VALUES(?, ?, ?)"));
+  s->Bind(1, worker.worker_id).Bind(2, worker.name).Bind(3, worker.owner);
   return s->Run();
 }
 
@@ -218,12 +227,13 @@ absl::Status StateStore::Writer::PutTrainer(const std::string& job_id, const Tra
   CLUEDROP_ASSIGN_OR_RETURN(
       SqliteStatement * s,
       db_->Cached("INSERT OR REPLACE INTO trainers(job_id, rank, name, store_address, "
-                  "generation) VALUES(?, ?, ?, ?, ?)"));
+                  "generation, owner) VALUES(?, ?, ?, ?, ?, ?)"));
   s->Bind(1, job_id)
       .Bind(2, trainer.rank)
       .Bind(3, trainer.name)
       .Bind(4, trainer.store_address)
-      .Bind(5, generation);
+      .Bind(5, generation)
+      .Bind(6, trainer.owner);
   return s->Run();
 }
 
@@ -292,7 +302,7 @@ absl::StatusOr<StateSnapshot> StateStore::Load() {
   }
   CLUEDROP_ASSIGN_OR_RETURN(
       SqliteStatement trainers,
-      db_->Prepare("SELECT job_id, rank, name, store_address, generation FROM trainers "
+      db_->Prepare("SELECT job_id, rank, name, store_address, generation, owner FROM trainers "
                    "ORDER BY job_id, rank"));
   while (true) {
     CLUEDROP_ASSIGN_OR_RETURN(bool row, trainers.Step());
@@ -301,15 +311,16 @@ absl::StatusOr<StateSnapshot> StateStore::Load() {
     if (job == by_id.end()) continue;
     StoredJob& stored = snapshot.jobs[job->second];
     stored.trainers.push_back({static_cast<uint32_t>(trainers.ColumnInt(1)), trainers.ColumnText(2),
-                               trainers.ColumnText(3)});
+                               trainers.ColumnText(3), trainers.ColumnText(5)});
     stored.generation = std::max(stored.generation, static_cast<uint32_t>(trainers.ColumnInt(4)));
   }
   CLUEDROP_ASSIGN_OR_RETURN(SqliteStatement workers,
-                            db_->Prepare("SELECT id, name FROM workers ORDER BY id"));
+                            db_->Prepare("SELECT id, name, owner FROM workers ORDER BY id"));
   while (true) {
     CLUEDROP_ASSIGN_OR_RETURN(bool row, workers.Step());
     if (!row) break;
-    snapshot.workers.push_back({workers.ColumnText(0), workers.ColumnText(1), 0});
+    snapshot.workers.push_back(
+        {workers.ColumnText(0), workers.ColumnText(1), 0, workers.ColumnText(2)});
   }
   return snapshot;
 }

@@ -35,12 +35,16 @@
 
 namespace cluedrop::coordinator {
 
-inline constexpr int kStateSchemaVersion = 1;
+// 2: workers and trainer ranks record their owner identity.
+inline constexpr int kStateSchemaVersion = 2;
 
 struct TrainerRank {
   uint32_t rank = 0;
   std::string name;
   std::string store_address;
+  // The authenticated identity that joined as this rank ("" when the
+  // coordinator runs without identities).
+  std::string owner;
 };
 
 // One job as stored.

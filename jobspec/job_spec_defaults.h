@@ -36,6 +36,16 @@ inline constexpr uint32_t kMaxShuffleBuffer = 1 << 20;
 inline constexpr uint32_t kMaxShots = 64;
 inline constexpr uint32_t kMaxNewTokensLimit = 512;
 inline constexpr size_t kMaxLabelValueBytes = 256;
+// Sizes no real job needs (issue 18: each bounded so a careless or hostile
+// spec cannot make a worker allocate or loop without end).
+inline constexpr uint32_t kMaxEpochs = 10000;
+inline constexpr uint32_t kMaxBatchSize = 1u << 16;
+inline constexpr uint32_t kMaxGradAccumulation = 1u << 16;
+inline constexpr uint32_t kMaxSeqLen = 1u << 20;
+inline constexpr uint32_t kMaxWarmupSteps = 100000000;
+inline constexpr size_t kMaxLabels = 64;
+inline constexpr int kMaxCorpusPaths = 10000;
+inline constexpr size_t kMaxPathBytes = 4096;
 
 }  // namespace cluedrop::jobspec
 

@@ -63,10 +63,26 @@ bool ValidLabelKey(absl::string_view key) {
   });
 }
 
+// A file or directory path of the spec: no NUL (it would cut the path short
+// for the OS), at most kMaxPathBytes. Empty paths are each field's business.
+void CheckPath(absl::string_view p, absl::string_view path, Violations* v) {
+  if (p.find('\0') != absl::string_view::npos) {
+    v->Add(path, absl::StrCat("must not contain a NUL byte, got ", Quote(p)));
+  } else if (p.size() > kMaxPathBytes) {
+    v->Add(path, absl::StrCat("must be at most ", kMaxPathBytes, " bytes, got ", p.size()));
+  }
+}
+
 void CheckCorpus(const v1::CorpusSpec& c, Violations* v) {
   if (c.paths().empty()) v->Add("corpus.paths", "at least one path required");
+  if (c.paths_size() > kMaxCorpusPaths) {
+    v->Add("corpus.paths",
+           absl::StrCat("at most ", kMaxCorpusPaths, " paths, got ", c.paths_size()));
+    return;
+  }
   for (int i = 0; i < c.paths_size(); ++i) {
     if (c.paths(i).empty()) v->Add(absl::StrCat("corpus.paths[", i, "]"), "must not be empty");
+    CheckPath(c.paths(i), absl::StrCat("corpus.paths[", i, "]"), v);
   }
   CheckEnum(v1::CorpusFormat_IsValid(c.format()), c.format(), "corpus.format", v);
 }
@@ -166,9 +182,20 @@ void CheckAugmentation(const v1::AugmentationSpec& a, Violations* v) {
   CheckEnum(v1::Resample_IsValid(a.resample()), a.resample(), "augmentation.resample", v);
 }
 
+// `value` in [low, high], else "<path>: must be in [low, high], got value".
+void CheckRange(uint64_t value, uint64_t low, uint64_t high, absl::string_view path,
+                Violations* v) {
+  if (value < low || value > high) {
+    v->Add(path, absl::StrCat("must be in [", low, ", ", high, "], got ", value));
+  }
+}
+
 void CheckTraining(const v1::TrainingSpec& t, Violations* v) {
-  if (t.epochs() < 1) v->Add("training.epochs", "must be >= 1, got 0");
-  if (t.batch_size() < 1) v->Add("training.batch_size", "must be >= 1, got 0");
+  CheckRange(t.epochs(), 1, kMaxEpochs, "training.epochs", v);
+  CheckRange(t.batch_size(), 1, kMaxBatchSize, "training.batch_size", v);
+  CheckRange(t.grad_accumulation(), 0, kMaxGradAccumulation, "training.grad_accumulation", v);
+  CheckRange(t.max_seq_len(), 0, kMaxSeqLen, "training.max_seq_len", v);
+  CheckRange(t.warmup_steps(), 0, kMaxWarmupSteps, "training.warmup_steps", v);
   if (!(t.learning_rate() > 0 && std::isfinite(t.learning_rate()))) {
     v->Add("training.learning_rate",
            absl::StrCat("must be finite and > 0, got ", t.learning_rate()));
@@ -206,6 +233,10 @@ void CheckEvaluation(const v1::EvaluationSpec& e, Violations* v) {
 }
 
 void CheckLabels(const v1::JobSpec& spec, Violations* v) {
+  if (spec.labels_size() > static_cast<int>(kMaxLabels)) {
+    v->Add("labels", absl::StrCat("at most ", kMaxLabels, " labels, got ", spec.labels_size()));
+    return;
+  }
   // Map order is unspecified: report in key order.
   std::vector<std::string> keys;
   for (const auto& [key, value] : spec.labels()) keys.push_back(key);
@@ -241,6 +272,21 @@ absl::Status ValidateJobSpec(const v1::JobSpec& spec, const ValidateOptions& opt
   if (spec.has_evaluation()) CheckEvaluation(spec.evaluation(), &v);
   if (spec.has_target_model() && spec.output_dir().empty()) {
     v.Add("output_dir", "required when target_model is set");
+  }
+  CheckPath(spec.output_dir(), "output_dir", &v);
+  if (!spec.output_dir().empty() && WithoutTrailingSlashes(spec.output_dir()) == "/") {
+    v.Add("output_dir", "must not be the root directory");
+  }
+  for (const auto& [path, value] :
+       {std::pair<const char*, const std::string*>{"reference_models.large.checkpoint_dir",
+                                                   &r.large().checkpoint_dir()},
+        {"reference_models.small.checkpoint_dir", &r.small().checkpoint_dir()},
+        {"target_model.checkpoint_dir", &spec.target_model().checkpoint_dir()},
+        {"target_model.from_scratch_config", &spec.target_model().from_scratch_config()},
+        {"target_model.tokenizer_dir", &spec.target_model().tokenizer_dir()},
+        {"evaluation.prompt_table", &spec.evaluation().prompt_table()},
+        {"evaluation.fewshot_pool", &spec.evaluation().fewshot_pool()}}) {
+    CheckPath(*value, path, &v);
   }
   CheckLabels(spec, &v);
   return v.ToStatus();

@@ -6,6 +6,8 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace cluedrop::jobspec {
 namespace {
 
@@ -235,7 +237,8 @@ TEST(JobSpecValidatorTest, Training) {
   t->set_weight_decay(kNaN);
   t->set_shuffle_buffer((1 << 20) + 1);
   EXPECT_EQ(Check(spec),
-            "training.epochs: must be >= 1, got 0; training.batch_size: must be >= 1, got 0; "
+            "training.epochs: must be in [1, 10000], got 0; "
+            "training.batch_size: must be in [1, 65536], got 0; "
             "training.learning_rate: must be finite and > 0, got 0; "
             "training.schedule: unknown value 4; "
             "training.grad_clip: must be finite and >= 0, got -1; "
@@ -292,6 +295,32 @@ TEST(JobSpecValidatorTest, Labels) {
                 std::string(64, 'k') + "\"]: key must match [a-z0-9_.-]{1,63}");
 }
 
+// Issue 18 row 14: sizes no real job needs, a NUL inside a path, the root
+// as output directory and thousands of labels were accepted.
+TEST(JobSpecValidatorTest, SizesPathsAndLabelsAreBounded) {
+  v1::JobSpec spec = TrainingSpec();
+  auto* t = spec.mutable_training();
+  t->set_epochs(4000000000u);
+  t->set_batch_size(1u << 20);
+  t->set_max_seq_len(1000000000u);
+  t->set_grad_accumulation(1u << 17);
+  spec.set_output_dir("//");
+  spec.mutable_corpus()->set_paths(0, std::string("/data/a.jsonl\0/etc/passwd", 25));
+  EXPECT_EQ(Check(spec),
+            "corpus.paths[0]: must not contain a NUL byte, got \"/data/a.jsonl\\x00/etc/passwd\"; "
+            "training.epochs: must be in [1, 10000], got 4000000000; "
+            "training.batch_size: must be in [1, 65536], got 1048576; "
+            "training.grad_accumulation: must be in [0, 65536], got 131072; "
+            "training.max_seq_len: must be in [0, 1048576], got 1000000000; "
+            "output_dir: must not be the root directory");
+  v1::JobSpec labels = TrainingSpec();
+  for (int i = 0; i < 10000; ++i) (*labels.mutable_labels())[absl::StrCat("k", i)] = "v";
+  EXPECT_EQ(Check(labels), "labels: at most 64 labels, got 10000");
+  v1::JobSpec long_path = TrainingSpec();
+  long_path.mutable_target_model()->set_checkpoint_dir(std::string(5000, 'x'));
+  EXPECT_EQ(Check(long_path), "target_model.checkpoint_dir: must be at most 4096 bytes, got 5000");
+}
+
 TEST(JobSpecValidatorTest, ReportsEveryViolationInFieldOrder) {
   v1::JobSpec spec = TrainingSpec();
   spec.set_name(std::string(200, 'n'));
@@ -304,7 +333,7 @@ TEST(JobSpecValidatorTest, ReportsEveryViolationInFieldOrder) {
             "name: must be at most 128 bytes, got 200; "
             "corpus.paths: at least one path required; "
             "augmentation.alpha: must be in [0, 1], got 2; "
-            "training.epochs: must be >= 1, got 0; "
+            "training.epochs: must be in [1, 10000], got 0; "
             "output_dir: required when target_model is set; "
             "labels[\"BAD\"]: key must match [a-z0-9_.-]{1,63}");
 }

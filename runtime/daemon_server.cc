@@ -76,7 +76,7 @@ void DaemonServer::AddCapability(std::string name, bool ready, std::string detai
 
 absl::Status DaemonServer::Start() {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeServerCredentials(options_.tls);
+      MakeServerCredentials(options_.tls, options_.tls_refresh_s);
   if (!credentials.ok()) return credentials.status();
 
   grpc::EnableDefaultHealthCheckService(true);

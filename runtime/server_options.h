@@ -17,6 +17,8 @@ struct ServerOptions {
   std::string metrics_address = "0.0.0.0:9464";
   // TLS: cert + key enable it; a client CA requires client certificates.
   TlsFiles tls;
+  // The TLS files are re-read this often (rotation without a restart).
+  uint32_t tls_refresh_s = 10;
   // After SIGTERM: report NOT_SERVING for this long before stopping, so load
   // balancers and probes move away first.
   int64_t shutdown_drain_ms = 2000;

@@ -23,10 +23,12 @@ struct TlsFiles {
 };
 
 // Insecure credentials when `files.cert_file` and `files.key_file` are both
-// empty. INVALID_ARGUMENT when only one is set; NOT_FOUND naming the file
-// when one cannot be read.
+// empty. INVALID_ARGUMENT when only one is set or a file is not PEM;
+// NOT_FOUND naming the file when one cannot be read. The files are re-read
+// every `refresh_interval_s` seconds: a rotated certificate, key or client
+// CA is served to new connections without a restart.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TlsFiles& files);
+    const TlsFiles& files, unsigned int refresh_interval_s = 10);
 
 // Insecure when `use_tls` is false. With TLS, roots come from `files.ca_file`
 // or the system default when empty.

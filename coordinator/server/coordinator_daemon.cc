@@ -6,12 +6,16 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "auth/secret_file.h"
+#include "auth/token_table.h"
 #include "base/absl_status.h"
 #include "base/file.h"
 #include "coordinator/server/coordinator_server.h"
 
 namespace cluedrop {
 namespace {
+
+using coordinator::AuthOptions;
 
 absl::Status EnsureWritableDirectory(const std::string& dir) {
   std::error_code error;
@@ -32,15 +36,26 @@ absl::Status EnsureWritableDirectory(const std::string& dir) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  if (path.empty()) return std::string();
-  StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return Annotate(ToAbslStatus(text.status()), "--job_token_file");
-  std::string token(absl::StripAsciiWhitespace(*text));
-  if (token.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--job_token_file ", path, ": empty"));
+absl::StatusOr<AuthOptions> LoadAuth(const CoordinatorOptions& options) {
+  AuthOptions auth;
+  if (!options.auth_token_file.empty()) {
+    CLUEDROP_ASSIGN_OR_RETURN(auth.tokens, auth::TokenTable::Load(options.auth_token_file));
   }
-  return token;
+  if (!options.job_token_file.empty()) {
+    CLUEDROP_ASSIGN_OR_RETURN(std::string token,
+                              auth::ReadTokenFile(options.job_token_file, "--job_token_file"));
+    auth::RoleSet roles;
+    roles.Add(auth::Role::kSubmitter);
+    roles.Add(auth::Role::kAdmin);
+    if (absl::Status s = auth.tokens.Add(std::move(token), {"job-token", roles, ""}); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--job_token_file ", options.job_token_file, ": ", s.message()));
+    }
+  }
+  // A server that requires client certificates identifies callers by them.
+  auth.certificates = !options.server.tls.ca_file.empty();
+  auth.allow_unauthenticated = options.insecure_allow_unauthenticated;
+  return auth;
 }
 
 }  // namespace
@@ -65,9 +80,30 @@ void RegisterCoordinatorFlags(FlagSet* flags, CoordinatorOptions* options) {
   flags->Add("stream_chunk_bytes", &options->stream_chunk_bytes,
              "scored documents per StreamShards message are cut at about this size");
   flags
+      ->Add("auth_token_file", &options->auth_token_file,
+            "token table, one \"<token> <identity> <role>[,<role>]\" per line (roles: "
+            "submitter, scorer, trainer, admin); chmod 600; see docs/security.md")
+      .Env("CLUEDROP_AUTH_TOKEN_FILE");
+  flags
       ->Add("job_token_file", &options->job_token_file,
-            "file with the bearer token JobService requires (empty: no token)")
+            "file with one bearer token for JobService (identity job-token, roles "
+            "submitter,admin); chmod 600")
       .Env("CLUEDROP_JOB_TOKEN_FILE");
+  flags->Add("insecure_allow_unauthenticated", &options->insecure_allow_unauthenticated,
+             "DEVELOPMENT ONLY: callers without credentials get every role");
+  flags->Add("corpus_root", &options->corpus_roots,
+             "a directory job input files (corpus, prompt table, few-shot pool) must resolve "
+             "into; repeatable (none: anywhere; devices, FIFOs and /proc are always refused)");
+  flags->Add("output_root", &options->output_roots,
+             "a directory a job's output_dir must lie in; repeatable (none: anywhere)");
+  flags->Add("max_corpus_bytes", &options->max_corpus_bytes,
+             "largest total size of one job's corpus files");
+  flags->Add("max_watch_streams", &options->max_watch_streams,
+             "WatchJob streams open at once; more are RESOURCE_EXHAUSTED (0: no cap)");
+  flags->Add("max_long_polls", &options->max_long_polls,
+             "LeaseShard and JoinTraining calls waiting at once (0: no cap)");
+  flags->Add("max_shard_streams", &options->max_shard_streams,
+             "StreamShards streams open at once (0: no cap)");
 }
 
 absl::Status RunCoordinator(const CoordinatorOptions& options, ShutdownController* shutdown) {
@@ -81,9 +117,19 @@ absl::Status RunCoordinator(const CoordinatorOptions& options, ShutdownControlle
     return absl::InvalidArgumentError("--max_attempts: must be at least 1");
   }
   coordinator::CoordinatorServerOptions server_options;
-  CLUEDROP_ASSIGN_OR_RETURN(server_options.job_token, ReadToken(options.job_token_file));
+  CLUEDROP_ASSIGN_OR_RETURN(server_options.auth, LoadAuth(options));
   server_options.server = options.server;
   server_options.manager.data_dir = options.data_dir;
+  server_options.manager.paths.input_roots = options.corpus_roots;
+  server_options.manager.paths.output_roots = options.output_roots;
+  server_options.manager.paths.max_corpus_bytes = options.max_corpus_bytes;
+  server_options.limits.max_watch_streams = options.max_watch_streams;
+  server_options.limits.max_long_polls = options.max_long_polls;
+  server_options.limits.max_shard_streams = options.max_shard_streams;
+  for (const std::string& secret :
+       {options.auth_token_file, options.job_token_file, options.server.tls.key_file}) {
+    if (!secret.empty()) server_options.manager.paths.forbidden.push_back(secret);
+  }
   server_options.manager.scheduler = options.scheduler;
   server_options.manager.max_lease_wait_ms = options.max_lease_wait_ms;
   server_options.manager.stream_chunk_bytes = options.stream_chunk_bytes;

@@ -6,7 +6,9 @@
 #ifndef CLUEDROP_COORDINATOR_SERVER_COORDINATOR_DAEMON_H_
 #define CLUEDROP_COORDINATOR_SERVER_COORDINATOR_DAEMON_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "coordinator/lease_scheduler.h"
@@ -23,8 +25,21 @@ struct CoordinatorOptions {
   coordinator::SchedulerOptions scheduler;
   uint32_t max_lease_wait_ms = 30000;
   uint64_t stream_chunk_bytes = 1 << 20;
-  // File holding the bearer token JobService requires (empty: no token).
+  // Token table: "<token> <identity> <role>[,<role>]" lines
+  // (docs/security.md). Must not be readable by "other" users.
+  std::string auth_token_file;
+  // Older single-token form: one token for JobService, proving identity
+  // "job-token" with roles submitter and admin.
   std::string job_token_file;
+  // Development only: callers without credentials get every role.
+  bool insecure_allow_unauthenticated = false;
+  // Where job inputs and outputs may be (coordinator/path_policy.h).
+  std::vector<std::string> corpus_roots;
+  std::vector<std::string> output_roots;
+  uint64_t max_corpus_bytes = uint64_t{16} << 30;
+  uint32_t max_watch_streams = 1024;
+  uint32_t max_long_polls = 512;
+  uint32_t max_shard_streams = 256;
 
   CoordinatorOptions() {
     server.grpc_address = "0.0.0.0:50051";

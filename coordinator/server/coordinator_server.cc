@@ -1,6 +1,7 @@
 #include "coordinator/server/coordinator_server.h"
 
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include "base/absl_status.h"
@@ -20,14 +21,20 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   CLUEDROP_ASSIGN_OR_RETURN(c->manager_, JobManager::Open(options.manager, c->metrics_.get()));
   c->open_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const bool token = !options.job_token.empty();
-  c->jobs_ = std::make_unique<JobServiceImpl>(c->manager_.get(), std::move(options.job_token));
-  c->work_ = std::make_unique<WorkServiceImpl>(c->manager_.get());
-  c->train_ = std::make_unique<TrainServiceImpl>(c->manager_.get());
+  c->auth_ = std::make_unique<Authenticator>(std::move(options.auth), c->metrics_.get());
+  const std::string auth = c->auth_->Describe();
+  c->limits_ = std::make_unique<ServiceLimits>(options.limits, c->metrics_.get());
+  c->jobs_ = std::make_unique<JobServiceImpl>(c->manager_.get(), c->auth_.get(), c->limits_.get());
+  c->work_ = std::make_unique<WorkServiceImpl>(c->manager_.get(), c->auth_.get(), c->limits_.get());
+  c->train_ =
+      std::make_unique<TrainServiceImpl>(c->manager_.get(), c->auth_.get(), c->limits_.get());
   c->server_->AddService(c->jobs_.get(), v1::JobService::service_full_name(), true,
-                         token ? "bearer token required" : "no bearer token required");
-  c->server_->AddService(c->work_.get(), v1::WorkService::service_full_name(), true, "");
-  c->server_->AddService(c->train_.get(), v1::TrainService::service_full_name(), true, "");
+                         "role submitter");
+  c->server_->AddService(c->work_.get(), v1::WorkService::service_full_name(), true, "role scorer");
+  c->server_->AddService(c->train_.get(), v1::TrainService::service_full_name(), true,
+                         "role trainer");
+  c->server_->AddCapability("auth", c->auth_->configured(), auth);
+  std::cerr << "cluedrop-coordinator: " << auth << std::endl;
   c->server_->AddCapability("data_dir", true, options.manager.data_dir);
   CLUEDROP_RETURN_IF_ABSL_ERROR(c->server_->Start());
   return c;
@@ -42,6 +49,8 @@ CoordinatorServer::~CoordinatorServer() {
   train_.reset();
   work_.reset();
   jobs_.reset();
+  limits_.reset();
+  auth_.reset();
   manager_.reset();
   metrics_.reset();
   server_.reset();

@@ -23,12 +23,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coordinator/job_manager.h"
+#include "coordinator/server/authenticator.h"
+#include "coordinator/server/services.h"
 #include "runtime/daemon_server.h"
 #include "runtime/server_options.h"
 
 namespace cluedrop::coordinator {
 
 class CoordinatorMetrics;
+class Authenticator;
 class JobServiceImpl;
 class WorkServiceImpl;
 class TrainServiceImpl;
@@ -36,8 +39,11 @@ class TrainServiceImpl;
 struct CoordinatorServerOptions {
   // Where and how the JobManager keeps state (data_dir must be set).
   JobManagerOptions manager;
-  // Bearer token JobService requires; empty: none.
-  std::string job_token;
+  // How callers prove who they are (docs/security.md). Nothing configured:
+  // every call is refused UNAUTHENTICATED.
+  AuthOptions auth;
+  // Caps on calls that wait (watch streams, long polls, shard streams).
+  ServiceLimitOptions limits;
   // gRPC / metrics addresses, TLS, ready file, shutdown timing.
   ServerOptions server;
 };
@@ -73,6 +79,8 @@ class CoordinatorServer {
   std::unique_ptr<DaemonServer> server_;
   std::unique_ptr<CoordinatorMetrics> metrics_;
   std::unique_ptr<JobManager> manager_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<ServiceLimits> limits_;
   std::unique_ptr<JobServiceImpl> jobs_;
   std::unique_ptr<WorkServiceImpl> work_;
   std::unique_ptr<TrainServiceImpl> train_;

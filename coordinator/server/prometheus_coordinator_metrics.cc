@@ -58,6 +58,22 @@ PrometheusCoordinatorMetrics::PrometheusCoordinatorMetrics(prometheus::Registry&
                           "Scored-shard payload bytes streamed to trainers");
   stream_chunks_ = Counter(registry, "cluedrop_coordinator_stream_chunks_total",
                            "Scored-shard chunks streamed to trainers");
+  auto& denied = prometheus::BuildCounter()
+                     .Name("cluedrop_coordinator_auth_denied_total")
+                     .Help(
+                         "Calls refused by authentication or authorization, by reason "
+                         "(unauthenticated, bad_credentials, wrong_role, not_owner)")
+                     .Register(registry);
+  for (const char* reason : {"unauthenticated", "bad_credentials", "wrong_role", "not_owner"}) {
+    auth_denied_[reason] = &denied.Add({{"reason", reason}});
+  }
+  auto& limits = prometheus::BuildCounter()
+                     .Name("cluedrop_coordinator_limit_hits_total")
+                     .Help("Calls refused RESOURCE_EXHAUSTED, by the limit's flag")
+                     .Register(registry);
+  for (const char* limit : {"max_watch_streams", "max_long_polls", "max_shard_streams"}) {
+    limit_hits_[limit] = &limits.Add({{"limit", limit}});
+  }
   commit_seconds_ =
       &prometheus::BuildHistogram()
            .Name("cluedrop_coordinator_state_commit_seconds")
@@ -78,6 +94,15 @@ void PrometheusCoordinatorMetrics::SetShards(const std::array<uint64_t, 3>& coun
 void PrometheusCoordinatorMetrics::ShardFailed(std::string_view kind) {
   auto it = failures_.find(kind);
   (it != failures_.end() ? it->second : failures_.at("error"))->Increment();
+}
+
+void PrometheusCoordinatorMetrics::AuthDenied(std::string_view reason) {
+  auto it = auth_denied_.find(reason);
+  (it != auth_denied_.end() ? it->second : auth_denied_.at("unauthenticated"))->Increment();
+}
+
+void PrometheusCoordinatorMetrics::LimitHit(std::string_view limit) {
+  if (auto it = limit_hits_.find(limit); it != limit_hits_.end()) it->second->Increment();
 }
 
 }  // namespace cluedrop::coordinator

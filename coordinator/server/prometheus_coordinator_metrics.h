@@ -12,6 +12,8 @@
 //   cluedrop_coordinator_tokens_scored_total              counter
 //   cluedrop_coordinator_stream_bytes_total               counter (scored shards sent to trainers)
 //   cluedrop_coordinator_stream_chunks_total              counter
+//   cluedrop_coordinator_auth_denied_total{reason}        counter
+//   cluedrop_coordinator_limit_hits_total{limit}          counter
 //   cluedrop_coordinator_state_commit_seconds             histogram (SQLite transactions)
 //
 // Thread-safe (prometheus-cpp metrics are).
@@ -54,6 +56,8 @@ class PrometheusCoordinatorMetrics final : public CoordinatorMetrics {
     stream_chunks_->Increment();
   }
   void StateCommitted(double seconds) override { commit_seconds_->Observe(seconds); }
+  void AuthDenied(std::string_view reason) override;
+  void LimitHit(std::string_view limit) override;
 
  private:
   std::array<prometheus::Gauge*, 8> jobs_{};
@@ -69,6 +73,8 @@ class PrometheusCoordinatorMetrics final : public CoordinatorMetrics {
   prometheus::Counter* tokens_;
   prometheus::Counter* stream_bytes_;
   prometheus::Counter* stream_chunks_;
+  std::map<std::string, prometheus::Counter*, std::less<>> auth_denied_;
+  std::map<std::string, prometheus::Counter*, std::less<>> limit_hits_;
   prometheus::Histogram* commit_seconds_;
 };
 

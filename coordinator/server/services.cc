@@ -1,6 +1,7 @@
 #include "coordinator/server/services.h"
 
-#include "absl/strings/match.h"
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "runtime/grpc_status.h"
 
@@ -18,102 +19,112 @@ grpc::Status Reply(absl::StatusOr<T> result, T* response) {
   return grpc::Status::OK;
 }
 
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;  // the length is not secret
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
+// Authorizes the call for `role` and sets `caller`; returns from the
+// enclosing method when refused.
+#define CLUEDROP_AUTHORIZE(context, role, caller)                                  \
+  Caller caller;                                                                   \
+  {                                                                                \
+    auth::Identity who_;                                                           \
+    if (grpc::Status s_ = auth_->Authorize(*(context), (role), &who_); !s_.ok()) { \
+      return s_;                                                                   \
+    }                                                                              \
+    caller = Authenticator::ToCaller(who_);                                        \
+  }
+
+// Takes a slot of `limit` for the rest of the enclosing method, or returns
+// RESOURCE_EXHAUSTED naming it (and counts the hit).
+#define CLUEDROP_LIMIT(limits, limit, what)                                                \
+  ConcurrencyLimit::Slot slot_ = (limits)->limit.Acquire();                                \
+  if (!slot_) {                                                                            \
+    if ((limits)->metrics != nullptr) (limits)->metrics->LimitHit((limits)->limit.flag()); \
+    return (limits)->limit.Exhausted(what);                                                \
+  }
+
+// The reserve for a CompleteShard stream: the announced count bounded, so a
+// forged header cannot make the server allocate before documents arrive.
+constexpr size_t kMaxReserveDocuments = 1024;
 
 }  // namespace
-
-grpc::Status CheckBearerToken(const grpc::ServerContext& context, const std::string& token) {
-  if (token.empty()) return grpc::Status::OK;
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "JobService requires \"authorization: Bearer <token>\" "
-                        "(cluedrop --token or CLUEDROP_TOKEN)");
-  }
-  const absl::string_view value(it->second.data(), it->second.size());
-  constexpr absl::string_view kBearer = "Bearer ";
-  if (!absl::StartsWith(value, kBearer)) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "authorization: expected a Bearer token");
-  }
-  if (!ConstantTimeEquals(value.substr(kBearer.size()), token)) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "authorization: wrong token");
-  }
-  return grpc::Status::OK;
-}
 
 // ----------------------------------------------------------------- JobService
 
 grpc::Status JobServiceImpl::SubmitJob(grpc::ServerContext* context,
                                        const v1::SubmitJobRequest* request, v1::Job* response) {
-  if (grpc::Status s = CheckBearerToken(*context, token_); !s.ok()) return s;
-  return Reply(manager_->Submit(*request), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kSubmitter, caller);
+  return Reply(manager_->Submit(*request, caller), response);
 }
 
 grpc::Status JobServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                                     v1::Job* response) {
-  if (grpc::Status s = CheckBearerToken(*context, token_); !s.ok()) return s;
-  return Reply(manager_->GetJob(request->job_id()), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kSubmitter, caller);
+  return Reply(manager_->GetJob(request->job_id(), caller), response);
 }
 
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context,
                                       const v1::ListJobsRequest* request,
                                       v1::ListJobsResponse* response) {
-  if (grpc::Status s = CheckBearerToken(*context, token_); !s.ok()) return s;
-  return Reply(manager_->ListJobs(*request), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kSubmitter, caller);
+  return Reply(manager_->ListJobs(*request, caller), response);
 }
 
 grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext* context,
                                        const v1::CancelJobRequest* request, v1::Job* response) {
-  if (grpc::Status s = CheckBearerToken(*context, token_); !s.ok()) return s;
-  return Reply(manager_->CancelJob(request->job_id(), request->reason()), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kSubmitter, caller);
+  return Reply(manager_->CancelJob(request->job_id(), request->reason(), caller), response);
 }
 
 grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
                                       const v1::WatchJobRequest* request,
                                       grpc::ServerWriter<v1::JobEvent>* writer) {
-  if (grpc::Status s = CheckBearerToken(*context, token_); !s.ok()) return s;
+  CLUEDROP_AUTHORIZE(context, auth::Role::kSubmitter, caller);
+  CLUEDROP_LIMIT(limits_, watch_streams, "WatchJob streams");
   return ToGrpcStatus(manager_->WatchJob(
       request->job_id(), request->after_sequence(),
-      [writer](const v1::JobEvent& event) { return writer->Write(event); }, Cancelled(context)));
+      [writer](const v1::JobEvent& event) { return writer->Write(event); }, Cancelled(context),
+      caller));
 }
 
 // ---------------------------------------------------------------- WorkService
 
-grpc::Status WorkServiceImpl::RegisterWorker(grpc::ServerContext*,
+grpc::Status WorkServiceImpl::RegisterWorker(grpc::ServerContext* context,
                                              const v1::RegisterWorkerRequest* request,
                                              v1::RegisterWorkerResponse* response) {
-  return Reply(manager_->RegisterWorker(*request), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kScorer, caller);
+  return Reply(manager_->RegisterWorker(*request, caller), response);
 }
 
-grpc::Status WorkServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* request,
+grpc::Status WorkServiceImpl::Heartbeat(grpc::ServerContext* context,
+                                        const v1::HeartbeatRequest* request,
                                         v1::HeartbeatResponse* response) {
-  return Reply(manager_->Heartbeat(*request), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kScorer, caller);
+  return Reply(manager_->Heartbeat(*request, caller), response);
 }
 
 grpc::Status WorkServiceImpl::LeaseShard(grpc::ServerContext* context,
                                          const v1::LeaseShardRequest* request,
                                          v1::LeaseShardResponse* response) {
-  return Reply(manager_->LeaseShard(*request, Cancelled(context)), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kScorer, caller);
+  CLUEDROP_LIMIT(limits_, long_polls, "long polls (LeaseShard, JoinTraining)");
+  return Reply(manager_->LeaseShard(*request, Cancelled(context), caller), response);
 }
 
-grpc::Status WorkServiceImpl::CompleteShard(grpc::ServerContext*,
+grpc::Status WorkServiceImpl::CompleteShard(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::CompleteShardRequest>* reader,
                                             v1::CompleteShardResponse* response) {
+  CLUEDROP_AUTHORIZE(context, auth::Role::kScorer, caller);
   v1::CompleteShardRequest message;
   if (!reader->Read(&message) || !message.has_header()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "header: the first CompleteShard message must be the header");
   }
   const v1::CompleteShardHeader header = message.header();
+  // Owner, lease and count are checked before any document is read, so a
+  // stream for a lease that does not exist is refused at its first message.
+  if (absl::Status s = manager_->CheckCompletionHeader(header, caller); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   std::vector<v1::ScoredDocument> documents;
-  documents.reserve(header.document_count());
+  documents.reserve(std::min<size_t>(header.document_count(), kMaxReserveDocuments));
   while (reader->Read(&message)) {
     if (!message.has_document()) {
       return grpc::Status(
@@ -127,12 +138,14 @@ grpc::Status WorkServiceImpl::CompleteShard(grpc::ServerContext*,
     }
     documents.push_back(std::move(*message.mutable_document()));
   }
-  return Reply(manager_->CompleteShard(header, std::move(documents)), response);
+  return Reply(manager_->CompleteShard(header, std::move(documents), caller), response);
 }
 
-grpc::Status WorkServiceImpl::FailShard(grpc::ServerContext*, const v1::FailShardRequest* request,
+grpc::Status WorkServiceImpl::FailShard(grpc::ServerContext* context,
+                                        const v1::FailShardRequest* request,
                                         v1::FailShardResponse*) {
-  return ToGrpcStatus(manager_->FailShard(*request));
+  CLUEDROP_AUTHORIZE(context, auth::Role::kScorer, caller);
+  return ToGrpcStatus(manager_->FailShard(*request, caller));
 }
 
 // --------------------------------------------------------------- TrainService
@@ -140,29 +153,48 @@ grpc::Status WorkServiceImpl::FailShard(grpc::ServerContext*, const v1::FailShar
 grpc::Status TrainServiceImpl::JoinTraining(grpc::ServerContext* context,
                                             const v1::JoinTrainingRequest* request,
                                             v1::JoinTrainingResponse* response) {
-  return Reply(manager_->JoinTraining(*request, Cancelled(context)), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kTrainer, caller);
+  CLUEDROP_LIMIT(limits_, long_polls, "long polls (LeaseShard, JoinTraining)");
+  return Reply(manager_->JoinTraining(*request, Cancelled(context), caller), response);
 }
 
 grpc::Status TrainServiceImpl::StreamShards(grpc::ServerContext* context,
                                             const v1::StreamShardsRequest* request,
                                             grpc::ServerWriter<v1::ScoredShardChunk>* writer) {
+  // Trainers stream their rank's shards; the job's submitter reads its
+  // results (`cluedrop results`) through the same call.
+  Caller caller;
+  {
+    auth::Identity who;
+    if (grpc::Status s = auth_->Authenticate(*context, &who); !s.ok()) return s;
+    if (!who.roles.Has(auth::Role::kSubmitter) && !who.roles.Has(auth::Role::kAdmin)) {
+      if (grpc::Status s = auth_->RequireRole(who, auth::Role::kTrainer); !s.ok()) return s;
+    }
+    caller = Authenticator::ToCaller(who);
+  }
+  CLUEDROP_LIMIT(limits_, shard_streams, "StreamShards streams");
   // Write() blocks while the client's HTTP/2 window is full: that is the
   // stream's flow control.
   return ToGrpcStatus(manager_->StreamShards(
       *request, [writer](const v1::ScoredShardChunk& chunk) { return writer->Write(chunk); },
-      Cancelled(context)));
+      Cancelled(context), caller));
 }
 
-grpc::Status TrainServiceImpl::ReportProgress(grpc::ServerContext*,
+grpc::Status TrainServiceImpl::ReportProgress(grpc::ServerContext* context,
                                               const v1::ReportProgressRequest* request,
                                               v1::ReportProgressResponse* response) {
-  return Reply(manager_->ReportProgress(*request), response);
+  CLUEDROP_AUTHORIZE(context, auth::Role::kTrainer, caller);
+  return Reply(manager_->ReportProgress(*request, caller), response);
 }
 
-grpc::Status TrainServiceImpl::ReportEvaluation(grpc::ServerContext*,
+grpc::Status TrainServiceImpl::ReportEvaluation(grpc::ServerContext* context,
                                                 const v1::ReportEvaluationRequest* request,
                                                 v1::ReportEvaluationResponse*) {
-  return ToGrpcStatus(manager_->ReportEvaluation(*request));
+  CLUEDROP_AUTHORIZE(context, auth::Role::kTrainer, caller);
+  return ToGrpcStatus(manager_->ReportEvaluation(*request, caller));
 }
+
+#undef CLUEDROP_AUTHORIZE
+#undef CLUEDROP_LIMIT
 
 }  // namespace cluedrop::coordinator

@@ -1,15 +1,20 @@
 // The coordinator's three gRPC services, thin adapters over JobManager:
-//   JobService   (users, the CLI): bearer-token protected when a token is set
-//   WorkService  (scorer workers)
-//   TrainService (trainer workers)
-// Each converts absl::Status to grpc::Status at the edge (runtime/grpc_status.h)
-// and maps "the client went away" to the blocking calls' stop function.
+//   JobService   (users, the CLI): role submitter (admin sees every job)
+//   WorkService  (scorer workers): role scorer
+//   TrainService (trainer workers): role trainer; StreamShards also serves
+//                the job's submitter (`cluedrop results`)
+// Every call is authorized first (Authenticator, docs/security.md), then
+// runs as that identity (JobManager's Caller). Each converts absl::Status
+// to grpc::Status at the edge (runtime/grpc_status.h) and maps "the client
+// went away" to the blocking calls' stop function.
 //
 // Example:
-//   JobServiceImpl jobs(manager.get(), options.job_token);
+//   Authenticator authenticator(std::move(auth_options), &metrics);
+//   ServiceLimits limits(ServiceLimitOptions(), &metrics);
+//   JobServiceImpl jobs(manager.get(), &authenticator, &limits);
 //   server->AddService(&jobs, v1::JobService::service_full_name(), true, "");
 //
-// Thread-safe; the JobManager must outlive the services.
+// Thread-safe; the JobManager and Authenticator must outlive the services.
 #ifndef CLUEDROP_COORDINATOR_SERVER_SERVICES_H_
 #define CLUEDROP_COORDINATOR_SERVER_SERVICES_H_
 
@@ -19,18 +24,35 @@
 #include "cluedrop/v1/train_service.grpc.pb.h"
 #include "cluedrop/v1/work_service.grpc.pb.h"
 #include "coordinator/job_manager.h"
+#include "coordinator/server/authenticator.h"
+#include "coordinator/server/concurrency_limit.h"
 
 namespace cluedrop::coordinator {
 
-// OK when `token` is empty or the call carries "authorization: Bearer
-// <token>"; UNAUTHENTICATED without credentials, PERMISSION_DENIED with
-// wrong ones. Constant-time comparison.
-grpc::Status CheckBearerToken(const grpc::ServerContext& context, const std::string& token);
+// Caps on the calls that hold a server thread while they wait (flags of the
+// same names; 0: no cap). A call over a cap is RESOURCE_EXHAUSTED naming the
+// flag, and counted in cluedrop_coordinator_limit_hits_total{limit}.
+struct ServiceLimitOptions {
+  uint32_t max_watch_streams = 1024;
+  uint32_t max_long_polls = 512;  // LeaseShard and JoinTraining waits
+  uint32_t max_shard_streams = 256;
+};
+struct ServiceLimits {
+  ServiceLimits(const ServiceLimitOptions& o, CoordinatorMetrics* m)
+      : watch_streams("max_watch_streams", o.max_watch_streams),
+        long_polls("max_long_polls", o.max_long_polls),
+        shard_streams("max_shard_streams", o.max_shard_streams),
+        metrics(m) {}
+  ConcurrencyLimit watch_streams;
+  ConcurrencyLimit long_polls;
+  ConcurrencyLimit shard_streams;
+  CoordinatorMetrics* metrics;
+};
 
 class JobServiceImpl final : public v1::JobService::Service {
  public:
-  JobServiceImpl(JobManager* manager, std::string token)
-      : manager_(manager), token_(std::move(token)) {}
+  JobServiceImpl(JobManager* manager, const Authenticator* auth, ServiceLimits* limits)
+      : manager_(manager), auth_(auth), limits_(limits) {}
 
   grpc::Status SubmitJob(grpc::ServerContext* context, const v1::SubmitJobRequest* request,
                          v1::Job* response) override;
@@ -45,12 +67,14 @@ class JobServiceImpl final : public v1::JobService::Service {
 
  private:
   JobManager* manager_;
-  std::string token_;
+  const Authenticator* auth_;
+  ServiceLimits* limits_;
 };
 
 class WorkServiceImpl final : public v1::WorkService::Service {
  public:
-  explicit WorkServiceImpl(JobManager* manager) : manager_(manager) {}
+  WorkServiceImpl(JobManager* manager, const Authenticator* auth, ServiceLimits* limits)
+      : manager_(manager), auth_(auth), limits_(limits) {}
 
   grpc::Status RegisterWorker(grpc::ServerContext* context,
                               const v1::RegisterWorkerRequest* request,
@@ -67,11 +91,14 @@ class WorkServiceImpl final : public v1::WorkService::Service {
 
  private:
   JobManager* manager_;
+  const Authenticator* auth_;
+  ServiceLimits* limits_;
 };
 
 class TrainServiceImpl final : public v1::TrainService::Service {
  public:
-  explicit TrainServiceImpl(JobManager* manager) : manager_(manager) {}
+  TrainServiceImpl(JobManager* manager, const Authenticator* auth, ServiceLimits* limits)
+      : manager_(manager), auth_(auth), limits_(limits) {}
 
   grpc::Status JoinTraining(grpc::ServerContext* context, const v1::JoinTrainingRequest* request,
                             v1::JoinTrainingResponse* response) override;
@@ -86,6 +113,8 @@ class TrainServiceImpl final : public v1::TrainService::Service {
 
  private:
   JobManager* manager_;
+  const Authenticator* auth_;
+  ServiceLimits* limits_;
 };
 
 }  // namespace cluedrop::coordinator

@@ -1,6 +1,6 @@
 // In-process mini-cluster: the real coordinator (JobManager + the three gRPC
 // services on a loopback port) and two real ScorerWorker loops with a fake
-// ShardScorer (per byte: token = byte, contrast = byte index), talking gRPC.
+// ShardScorer (per byte: token = byte, contrast = byte index / 2^20), talking gRPC.
 // The job is the paper's biography_synthetic.csv. The real-binary variant
 // with the real engine is cluster_test.py.
 #include "tests/mini_cluster/mini_cluster.h"
@@ -48,7 +48,8 @@ class FakeScorer : public scorer::ShardScorer {
         s.offsets.push_back({i, i + 1});
         s.received_large.push_back(1.0f);
         s.received_small.push_back(0.5f);
-        s.contrast.push_back(static_cast<float>(i));
+        // A valid score (in [-1, 1]) that still identifies the token.
+        s.contrast.push_back(static_cast<float>(i) / (1 << 20));
       }
       s.reference_tokens = static_cast<int64_t>(d.text.size());
       result.documents.push_back(std::move(s));
@@ -172,7 +173,7 @@ TEST_F(MiniCluster, TwoScorersScoreThePaperCorpusEndToEnd) {
   ASSERT_EQ(docs.size(), 100u);
   for (const auto& [id, d] : docs) {
     ASSERT_EQ(d.tokens_size(), static_cast<int>(d.text().size())) << id;
-    EXPECT_EQ(d.contrast(3), 3.0f);
+    EXPECT_EQ(d.contrast(3), 3.0f / (1 << 20));
     EXPECT_EQ(d.offsets(7), 4u);  // token 3 ends at byte 4
     ASSERT_EQ(d.qa_items_size(), 5) << id;
     EXPECT_FALSE(d.qa_items(0).subject().empty());

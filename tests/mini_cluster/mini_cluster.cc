@@ -34,7 +34,8 @@ absl::Status MiniCluster::Start() {
 absl::Status MiniCluster::StartCoordinator() {
   coordinator::CoordinatorServerOptions options;
   options.manager = options_.manager;
-  options.job_token = options_.job_token;
+  options.auth = options_.auth;
+  options.limits = options_.limits;
   options.server.grpc_address = "127.0.0.1:0";
   options.server.metrics_address = "";  // no /metrics port per test
   options.server.shutdown_drain_ms = 0;

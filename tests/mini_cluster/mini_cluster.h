@@ -52,8 +52,16 @@ struct MiniClusterOptions {
   // The coordinator's JobManager options; data_dir is replaced by
   // <cluster dir>/data.
   coordinator::JobManagerOptions manager;
-  // Bearer token JobService requires (empty: none).
-  std::string job_token;
+  // How callers authenticate. By default the in-process cluster runs in
+  // development mode (anonymous callers get every role); tests of the
+  // security edge give it tokens instead.
+  coordinator::AuthOptions auth = [] {
+    coordinator::AuthOptions dev;
+    dev.allow_unauthenticated = true;
+    return dev;
+  }();
+  // Caps on waiting calls (watch streams, long polls, shard streams).
+  coordinator::ServiceLimitOptions limits;
   // Parent of the cluster's fresh directory (empty: the temp directory).
   std::string parent_dir;
   // Keep the cluster's directory after Stop().
