@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "auth/secret_file.h"
 #include "cli/cli.h"
 #include "runtime/flags.h"
 #include "runtime/grpc_status.h"
@@ -16,6 +17,10 @@ void AddJobClientFlags(FlagSet* flags, JobClientOptions* options) {
   flags->Add("coordinator", &options->channel.target, "coordinator host:port")
       .Env("CLUEDROP_COORDINATOR");
   flags->Add("token", &options->token, "bearer token sent with every call").Env("CLUEDROP_TOKEN");
+  flags
+      ->Add("token_file", &options->token_file,
+            "file holding the bearer token (chmod 600); instead of --token")
+      .Env("CLUEDROP_TOKEN_FILE");
   flags->Add("tls", &options->channel.use_tls, "connect with TLS (system roots)");
   flags->Add("tls_ca", &options->channel.tls.ca_file, "PEM roots to verify the coordinator (TLS)");
   flags->Add("tls_cert", &options->channel.tls.cert_file, "PEM client certificate (mutual TLS)");
@@ -74,7 +79,8 @@ int ReportRpcError(const JobCommandEnv& env, absl::string_view command,
 std::optional<int> ParseJobCommandFlags(FlagSet& flags, const std::vector<std::string>& args,
                                         size_t want, absl::string_view positional_names,
                                         const JobCommandEnv& env,
-                                        std::vector<std::string>* positional) {
+                                        std::vector<std::string>* positional,
+                                        JobClientOptions* client) {
   absl::StatusOr<std::vector<std::string>> parsed = flags.Parse(args);
   if (!parsed.ok()) {
     *env.err << "cluedrop: " << parsed.status().message() << std::endl;
@@ -91,6 +97,20 @@ std::optional<int> ParseJobCommandFlags(FlagSet& flags, const std::vector<std::s
     return kExitUsage;
   }
   *positional = std::move(*parsed);
+  if (client != nullptr && !client->token_file.empty()) {
+    if (!client->token.empty()) {
+      *env.err << "cluedrop: give --token or --token_file (CLUEDROP_TOKEN or CLUEDROP_TOKEN_FILE), "
+                  "not both"
+               << std::endl;
+      return kExitUsage;
+    }
+    absl::StatusOr<std::string> token = auth::ReadTokenFile(client->token_file, "--token_file");
+    if (!token.ok()) {
+      *env.err << "cluedrop: " << token.status().message() << std::endl;
+      return kExitUsage;
+    }
+    client->token = std::move(*token);
+  }
   return std::nullopt;
 }
 

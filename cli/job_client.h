@@ -46,11 +46,14 @@ struct JobClientOptions {
   ChannelOptions channel{.target = "127.0.0.1:50051"};
   // --token (env CLUEDROP_TOKEN): sent as "authorization: Bearer <token>".
   std::string token;
+  // --token_file (env CLUEDROP_TOKEN_FILE): read into `token` once the flags
+  // are parsed (ParseJobCommandFlags); keeps the token off the command line.
+  std::string token_file;
   // --timeout_s: deadline of each unary call.
   double timeout_s = 30;
 };
 
-// Registers --coordinator, --token, --tls, --tls_ca, --tls_cert, --tls_key
+// Registers --coordinator, --token, --token_file, --tls, --tls_ca, --tls_cert, --tls_key
 // and --timeout_s, bound to `*options`.
 void AddJobClientFlags(FlagSet* flags, JobClientOptions* options);
 
@@ -99,11 +102,14 @@ int ReportRpcError(const JobCommandEnv& env, absl::string_view command,
 // Parses `args` and expects exactly `want` positional arguments, named in
 // errors by `positional_names` (e.g. "JOB_ID"). Returns the exit code when
 // the command should stop now (--help printed on env.out: 0; bad flag or
-// wrong positional count: 2, message on env.err), nullopt to go on.
+// wrong positional count: 2, message on env.err), nullopt to go on. Then
+// reads client->token_file, when set, into client->token (an unreadable or
+// world-readable file: 2).
 std::optional<int> ParseJobCommandFlags(FlagSet& flags, const std::vector<std::string>& args,
                                         size_t want, absl::string_view positional_names,
                                         const JobCommandEnv& env,
-                                        std::vector<std::string>* positional);
+                                        std::vector<std::string>* positional,
+                                        JobClientOptions* client);
 
 }  // namespace cluedrop::cli
 

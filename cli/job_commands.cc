@@ -90,7 +90,7 @@ int SubmitCommand(const std::vector<std::string>& args, const JobCommandEnv& env
             "a random id per invocation)");
   flags.Add("watch", &watch, "then follow the job until it ends, as `cluedrop watch`");
   std::vector<std::string> positional;
-  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB.yaml", env, &positional)) {
+  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB.yaml", env, &positional, &client)) {
     return *exit;
   }
 
@@ -129,7 +129,8 @@ int StatusCommand(const std::vector<std::string>& args, const JobCommandEnv& env
   AddJobClientFlags(&flags, &client);
   flags.Add("json", &json, "print the Job message as JSON (proto field names)");
   std::vector<std::string> positional;
-  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB_ID", env, &positional)) return *exit;
+  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB_ID", env, &positional, &client))
+    return *exit;
   int exit_code = kExitFailure;
   std::unique_ptr<JobStub> stub = ConnectOrReport(env, "status", client, &exit_code);
   if (stub == nullptr) return exit_code;
@@ -158,7 +159,7 @@ int ListCommand(const std::vector<std::string>& args, const JobCommandEnv& env) 
   flags.Add("limit", &limit, "list at most this many jobs (0: all)");
   flags.Add("json", &json, "print {\"jobs\": [...]} as JSON (proto field names)");
   std::vector<std::string> positional;
-  if (auto exit = ParseJobCommandFlags(flags, args, 0, "no arguments", env, &positional)) {
+  if (auto exit = ParseJobCommandFlags(flags, args, 0, "no arguments", env, &positional, &client)) {
     return *exit;
   }
   absl::StatusOr<std::vector<v1::JobState>> states = ParseStates(state_names);
@@ -226,7 +227,8 @@ int WatchCommand(const std::vector<std::string>& args, const JobCommandEnv& env)
   flags.Add("after", &watch.after_sequence, "show only events after this sequence number");
   flags.Add("max_wait_s", &max_wait_s, "give up after this many seconds (0: wait until the end)");
   std::vector<std::string> positional;
-  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB_ID", env, &positional)) return *exit;
+  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB_ID", env, &positional, &client))
+    return *exit;
   if (max_wait_s > 0) watch.timeout = absl::Seconds(max_wait_s);
   int exit_code = kExitFailure;
   std::unique_ptr<JobStub> stub = ConnectOrReport(env, "watch", client, &exit_code);
@@ -243,7 +245,8 @@ int CancelCommand(const std::vector<std::string>& args, const JobCommandEnv& env
   AddJobClientFlags(&flags, &client);
   flags.Add("reason", &reason, "why, recorded as the job's reason");
   std::vector<std::string> positional;
-  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB_ID", env, &positional)) return *exit;
+  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB_ID", env, &positional, &client))
+    return *exit;
   int exit_code = kExitFailure;
   std::unique_ptr<JobStub> stub = ConnectOrReport(env, "cancel", client, &exit_code);
   if (stub == nullptr) return exit_code;

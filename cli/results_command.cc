@@ -74,7 +74,8 @@ int RunResults(const std::vector<std::string>& args) {
   AddJobClientFlags(&flags, &client);
   flags.Add("output", &output, "JSONL file to write (atomically)").Required();
   std::vector<std::string> positional;
-  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB_ID", env, &positional)) return *exit;
+  if (auto exit = ParseJobCommandFlags(flags, args, 1, "JOB_ID", env, &positional, &client))
+    return *exit;
   const std::string& job_id = positional[0];
 
   absl::StatusOr<std::unique_ptr<JobStub>> jobs = env.connect(client);

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "auth/secret_file.h"
 #include "runtime/channel.h"
 #include "runtime/daemon_server.h"
 #include "workers/model/device_inventory.h"
@@ -87,6 +88,10 @@ void RegisterCoordinatorClientFlags(FlagSet* flags, CoordinatorClientOptions* op
       .Env("CLUEDROP_WORKER_NAME");
   flags->Add("token", &options->token, "bearer token sent to the coordinator")
       .Env("CLUEDROP_TOKEN");
+  flags
+      ->Add("token_file", &options->token_file,
+            "file holding the bearer token (chmod 600); instead of --token")
+      .Env("CLUEDROP_TOKEN_FILE");
   flags->Add("coordinator_tls", &options->tls, "connect to the coordinator with TLS");
   flags->Add("coordinator_tls_ca_file", &options->tls_files.ca_file,
              "PEM roots for --coordinator_tls (default: system roots)");
@@ -94,6 +99,18 @@ void RegisterCoordinatorClientFlags(FlagSet* flags, CoordinatorClientOptions* op
              "PEM client certificate for mutual TLS");
   flags->Add("coordinator_tls_key_file", &options->tls_files.key_file,
              "PEM key of --coordinator_tls_cert_file");
+}
+
+absl::Status LoadClientToken(CoordinatorClientOptions* options) {
+  if (options->token_file.empty()) return absl::OkStatus();
+  if (!options->token.empty()) {
+    return absl::InvalidArgumentError(
+        "give --token or --token_file (CLUEDROP_TOKEN or CLUEDROP_TOKEN_FILE), not both");
+  }
+  absl::StatusOr<std::string> token = auth::ReadTokenFile(options->token_file, "--token_file");
+  if (!token.ok()) return token.status();
+  options->token = std::move(*token);
+  return absl::OkStatus();
 }
 
 std::string WorkerName(const CoordinatorClientOptions& options, const std::string& component) {

@@ -81,6 +81,8 @@ struct CoordinatorClientOptions {
   std::string name;
   // Bearer token sent to the coordinator ("" = none).
   std::string token;
+  // File holding it instead (must not be readable by "other" users).
+  std::string token_file;
   // TLS to the coordinator: roots in tls_files.ca_file (system roots when
   // empty); cert_file + key_file present a client certificate.
   bool tls = false;
@@ -88,8 +90,13 @@ struct CoordinatorClientOptions {
 };
 
 // Registers --name (env CLUEDROP_WORKER_NAME), --token (env CLUEDROP_TOKEN),
+// --token_file (env CLUEDROP_TOKEN_FILE),
 // --coordinator_tls and --coordinator_tls_{ca,cert,key}_file.
 void RegisterCoordinatorClientFlags(FlagSet* flags, CoordinatorClientOptions* options);
+
+// Reads options->token_file, when set, into options->token. INVALID_ARGUMENT
+// when both are given; the file's errors (auth::ReadTokenFile) otherwise.
+absl::Status LoadClientToken(CoordinatorClientOptions* options);
 
 // options.name, or <hostname>-<pid> (<component>-<pid> without a hostname).
 std::string WorkerName(const CoordinatorClientOptions& options, const std::string& component);

@@ -54,7 +54,9 @@ void RegisterScorerFlags(FlagSet* flags, ScorerDaemonOptions* options) {
              "not yet verified on a GPU)");
 }
 
-absl::Status RunScorerDaemon(const ScorerDaemonOptions& options, ShutdownController* shutdown) {
+absl::Status RunScorerDaemon(const ScorerDaemonOptions& given, ShutdownController* shutdown) {
+  ScorerDaemonOptions options = given;
+  if (absl::Status status = LoadClientToken(&options.client); !status.ok()) return status;
   if (absl::Status status = ValidateDevice(options.worker.device); !status.ok()) return status;
   std::optional<AttentionKernel> kernel = ParseAttentionKernel(options.attention_kernel);
   if (!kernel) {

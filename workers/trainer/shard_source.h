@@ -45,6 +45,27 @@ class InMemoryShardSource : public ScoredShardSource {
   std::vector<std::vector<ScoredDocument>> shards_;
 };
 
+// Checks each document of `inner` before handing it out: every token id in
+// [0, vocab_size), and offsets and score vectors absent or one per token,
+// spans inside the text. A document
+// that fails is INVALID_ARGUMENT naming it ("document d17: tokens[3] = 99999
+// is outside the target vocabulary [0, 32000)"): a trainer must never index
+// an embedding with it, and the job fails rather than retrying forever.
+class ValidatingShardSource : public ScoredShardSource {
+ public:
+  ValidatingShardSource(ScoredShardSource& inner, int64_t vocab_size)
+      : inner_(inner), vocab_size_(vocab_size) {}
+  StatusOr<std::optional<std::vector<ScoredDocument>>> Shard(uint64_t k) override;
+  StatusOr<uint64_t> DocumentCount() override { return inner_.DocumentCount(); }
+
+ private:
+  ScoredShardSource& inner_;
+  int64_t vocab_size_;
+};
+
+// The check ValidatingShardSource applies to one document.
+Status ValidateScoredDocument(const ScoredDocument& doc, int64_t vocab_size);
+
 // Splits `documents` into shards of `shard_size` documents and deals them
 // round-robin to `world_size` ranks: rank r gets shards r, r + W, ...
 // (shard_size 0: one shard per document). The partition of `rank`.

@@ -147,7 +147,7 @@ StatusOr<Collective> Join(const RendezvousSpec& r, const torch::Device& device) 
 
 }  // namespace
 
-StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource& source,
+StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource& unchecked,
                                      const RendezvousSpec& rendezvous,
                                      const TrainCallbacks& callbacks) {
   CLUEDROP_RETURN_IF_ERROR(ValidateTrainRunOptions(o));
@@ -164,6 +164,9 @@ StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& o, ScoredShardSource
   CLUEDROP_ASSIGN_OR_RETURN(auto encoder, TokenizerTextEncoder::FromPath(tokenizer_dir));
   Augmenter augmenter(o.augmentation, encoder.get());
   const model::ModelConfig& config = model->config();
+  // Scored documents come from the network: no id outside the vocabulary
+  // reaches the embedding (a bad document fails the run, naming it).
+  ValidatingShardSource source(unchecked, config.vocab_size);
   const int64_t pad_id = config.pad_token_id.has_value() ? *config.pad_token_id
                          : !config.eos_token_ids.empty() ? config.eos_token_ids[0]
                                                          : 0;

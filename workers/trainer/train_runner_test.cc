@@ -292,6 +292,34 @@ TEST(TrainRunnerTest, RejectsLoraDropoutAndBadSizes) {
   EXPECT_TRUE(ValidateTrainRunOptions(BaseOptions()).ok());
 }
 
+// Issue 18 row 11: a forged out-of-vocabulary id crashed the trainer (which
+// then rejoined forever). The run now stops with INVALID_ARGUMENT naming the
+// document, before any step; the daemon turns that into a failed job.
+TEST(TrainRunnerTest, OutOfVocabularyIdsFailTheRunNamingTheDocument) {
+  std::vector<ScoredDocument> docs = Documents(4);
+  docs[3].tokens[2] = 1 << 30;
+  RunLog run = Train(BaseOptions(), docs);
+  ASSERT_FALSE(run.result.ok());
+  EXPECT_EQ(run.result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(run.result.status().message().find("document bio-3: tokens[2] = 1073741824 is "
+                                               "outside the target vocabulary [0, "),
+            std::string::npos)
+      << run.result.status().ToString();
+  docs[3] = Documents(4)[3];
+  docs[0].tokens[1] = -5;  // in the first shard: no step runs
+  run = Train(BaseOptions(), docs);
+  EXPECT_EQ(run.result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(run.steps.empty());
+  // Lengths and spans are checked too.
+  ScoredDocument d = Documents(1)[0];
+  d.contrast.pop_back();
+  EXPECT_EQ(ValidateScoredDocument(d, 1 << 20).code(), StatusCode::kInvalidArgument);
+  d = Documents(1)[0];
+  d.offsets.back().second = d.text.size() + 1;
+  EXPECT_EQ(ValidateScoredDocument(d, 1 << 20).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateScoredDocument(Documents(1)[0], 1 << 20).ok());
+}
+
 TEST(TrainRunnerTest, PartitionDealsShardsRoundRobin) {
   std::vector<ScoredDocument> docs(5);
   for (int i = 0; i < 5; ++i) docs[i].id = std::to_string(i);

@@ -89,6 +89,17 @@ absl::StatusOr<v1::ReportProgressResponse> TrainerClient::ReportProgress(
   return response;
 }
 
+absl::Status TrainerClient::ReportFailure(const Membership& membership, const std::string& reason) {
+  v1::ReportProgressRequest request;
+  request.set_job_id(membership.job_id);
+  request.set_rank(membership.rank);
+  request.set_failure(reason.substr(0, 4096));
+  v1::ReportProgressResponse response;
+  const grpc::Status status = stub_->ReportProgress(Context().get(), request, &response);
+  if (!status.ok()) return Annotate(FromGrpcStatus(status), "ReportProgress(failure)");
+  return absl::OkStatus();
+}
+
 absl::Status TrainerClient::ReportEvaluation(const Membership& membership,
                                              const v1::EvaluationResult& result, bool final) {
   v1::ReportEvaluationRequest request;

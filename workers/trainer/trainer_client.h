@@ -68,6 +68,9 @@ class TrainerClient {
   absl::StatusOr<v1::ReportProgressResponse> ReportProgress(const Membership& membership,
                                                             const v1::JobProgress& progress,
                                                             const std::string& final_model_dir);
+  // Fails the job with `reason` (a permanent error of this rank, such as an
+  // invalid scored document).
+  absl::Status ReportFailure(const Membership& membership, const std::string& reason);
   absl::Status ReportEvaluation(const Membership& membership, const v1::EvaluationResult& result,
                                 bool final);
 

@@ -287,6 +287,15 @@ absl::Status RunOneJob(const TrainerDaemonOptions& options, TrainerClient& clien
   feed->Stop();
   if (!result.ok()) {
     if (cancelled) return absl::CancelledError(absl::StrCat("job ", m.job_id, " was cancelled"));
+    if (result.status().code() == StatusCode::kInvalidArgument) {
+      // Invalid data or options: a restart would fail the same way, so the
+      // job fails (naming the document) instead of this trainer looping.
+      const std::string reason(result.status().message());
+      std::cerr << "cluedrop-trainer: job " << m.job_id << " rank " << m.rank
+                << " cannot go on: " << reason << std::endl;
+      CLUEDROP_RETURN_IF_ABSL_ERROR(client.ReportFailure(m, reason));
+      return absl::OkStatus();
+    }
     return Annotate(ToAbslStatus(result.status()), absl::StrCat("job ", m.job_id));
   }
   std::cerr << "cluedrop-trainer: job " << m.job_id << " rank " << m.rank << " done, "
@@ -344,7 +353,9 @@ void RegisterTrainerFlags(FlagSet* flags, TrainerDaemonOptions* options) {
              "how long to wait for the other ranks, ms");
 }
 
-absl::Status RunTrainerDaemon(const TrainerDaemonOptions& options, ShutdownController* shutdown) {
+absl::Status RunTrainerDaemon(const TrainerDaemonOptions& given, ShutdownController* shutdown) {
+  TrainerDaemonOptions options = given;
+  CLUEDROP_RETURN_IF_ABSL_ERROR(LoadClientToken(&options.client));
   CLUEDROP_RETURN_IF_ABSL_ERROR(ValidateDevice(options.worker.device));
   CLUEDROP_RETURN_IF_ABSL_ERROR(SplitHostPort(options.store_address).status());
   CLUEDROP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
