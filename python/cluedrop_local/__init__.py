@@ -6,7 +6,10 @@ MiniCluster idea).
   Daemon            one daemon binary: --ready_file, a log file, SIGTERM with
                     a grace period then SIGKILL, kill9() and restart()
   LocalCluster      a coordinator, N scorers and M trainer ranks in one work
-                    directory, a context manager
+                    directory, a context manager; each caller authenticates
+                    with generated throwaway tokens (Credentials)
+  Credentials       a random token per role, the coordinator's token table
+                    and the callers' token files (mode 0600)
 
 Standard library only. Import it with PYTHONPATH=<source>/python (ctest and
 `cluedrop demo` set it) or after `pip install ./python`.
@@ -19,8 +22,10 @@ Example:
 """
 
 from .cluster import LocalCluster
+from .credentials import Credentials
 from .daemon import DEFAULT_READY_TIMEOUT_S, DEFAULT_STOP_GRACE_S, Daemon, DaemonStartError
 from .ports import LOOPBACK, free_port
 
-__all__ = ["DEFAULT_READY_TIMEOUT_S", "DEFAULT_STOP_GRACE_S", "Daemon", "DaemonStartError",
+__all__ = ["Credentials", "DEFAULT_READY_TIMEOUT_S", "DEFAULT_STOP_GRACE_S", "Daemon",
+           "DaemonStartError",
            "LOOPBACK", "LocalCluster", "free_port"]

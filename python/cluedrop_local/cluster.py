@@ -5,7 +5,15 @@ CLI pointed at it.
 
 Layout of the work directory: NAME.log and NAME.ready per daemon
 ("coordinator", "scorer-0", "trainer-1", ...), data/ (the coordinator's
---data_dir) and NAME-cache/ per trainer (--cache_dir).
+--data_dir), NAME-cache/ per trainer (--cache_dir) and credentials/ (the
+generated token table and token files; docs/security.md).
+
+Every caller authenticates (auth="tokens", the default): the coordinator
+gets --auth_token_file, scorers and trainers --token_file of their role, and
+cli() runs with CLUEDROP_TOKEN_FILE of the "submitter" identity.
+auth="insecure" starts the coordinator with --insecure_allow_unauthenticated
+instead (development); auth="external" adds nothing (the caller passes its
+own credentials, e.g. client certificates, in the *_args).
 
 The coordinator listens on a port picked here (free_port()), so a restart
 after kill9() comes back on the same address and the workers carry on;
@@ -27,6 +35,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 
+from .credentials import Credentials
 from .daemon import DEFAULT_READY_TIMEOUT_S, DEFAULT_STOP_GRACE_S, Daemon
 from .ports import LOOPBACK, free_port
 
@@ -49,7 +58,8 @@ class LocalCluster:
                  trainer_threads: int | None = None, device: str = "cpu",
                  env: Mapping[str, str] | None = None,
                  ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S,
-                 stop_grace_s: float = DEFAULT_STOP_GRACE_S, clean: bool = False) -> None:
+                 stop_grace_s: float = DEFAULT_STOP_GRACE_S, clean: bool = False,
+                 auth: str = "tokens") -> None:
         self.bin_dir = bin_dir
         self.work_dir = work_dir
         self.data_dir = os.path.join(work_dir, "data")
@@ -74,6 +84,19 @@ class LocalCluster:
         if clean:
             shutil.rmtree(work_dir, ignore_errors=True)
         os.makedirs(work_dir, exist_ok=True)
+        if auth not in ("tokens", "insecure", "external"):
+            raise ValueError(f"auth must be tokens, insecure or external, got {auth!r}")
+        self.auth = auth
+        # Generated once per LocalCluster; restarts of its daemons reuse them.
+        self.credentials: Credentials | None = None
+        if auth == "tokens":
+            self.credentials = Credentials.generate(os.path.join(work_dir, "credentials"))
+
+    def _auth_args(self, identity: str) -> list[str]:
+        """The --token_file flag of `identity` (none without generated tokens)."""
+        if self.credentials is None:
+            return []
+        return [f"--token_file={self.credentials.token_file(identity)}"]
 
     def binary(self, name: str) -> str:
         """The path of binary `name` ("cluedrop", "cluedrop-scorer", ...)."""
@@ -98,7 +121,10 @@ class LocalCluster:
             raise RuntimeError("the coordinator was started already (use coordinator.restart())")
         self.coordinator = Daemon(
             self.binary("cluedrop-coordinator"),
-            [f"--data_dir={self.data_dir}", *self.coordinator_args], work_dir=self.work_dir,
+            [f"--data_dir={self.data_dir}",
+             *([f"--auth_token_file={self.credentials.table}"] if self.credentials
+               else ["--insecure_allow_unauthenticated"] if self.auth == "insecure" else []),
+             *self.coordinator_args], work_dir=self.work_dir,
             name="coordinator", grpc_address=self.address, threads=self.coordinator_threads,
             env=self.env, ready_timeout_s=self.ready_timeout_s)
         self.coordinator.start(wait)
@@ -112,7 +138,8 @@ class LocalCluster:
         daemon = Daemon(
             self.binary("cluedrop-scorer"),
             [f"--coordinator={self.address}", f"--name={name}", f"--device={self.device}",
-             *self.scorer_args, *args], work_dir=self.work_dir, name=name,
+             *self._auth_args("scorer"), *self.scorer_args, *args], work_dir=self.work_dir,
+            name=name,
             threads=self.scorer_threads if threads is None else threads, env=self.env,
             ready_timeout_s=self.ready_timeout_s)
         self.scorers.append(daemon)
@@ -134,7 +161,8 @@ class LocalCluster:
             [f"--coordinator={self.address}", f"--name={name}",
              f"--store_address={LOOPBACK}:{port}", f"--device={self.device}",
              f"--cache_dir={os.path.join(self.work_dir, name + '-cache')}",
-             *self.trainer_args, *args], work_dir=self.work_dir, name=name,
+             *self._auth_args("trainer"), *self.trainer_args, *args], work_dir=self.work_dir,
+            name=name,
             threads=self.trainer_threads if threads is None else threads, env=self.env,
             ready_timeout_s=self.ready_timeout_s)
         self.trainers.append(daemon)
@@ -194,10 +222,14 @@ class LocalCluster:
     # ----------------------------------------------------------------- CLI ---
     def cli_env(self, **extra: str) -> dict[str, str]:
         """The environment for `cluedrop` commands: this one, the cluster's
-        `env`, CLUEDROP_COORDINATOR=self.address, then `extra`."""
+        `env`, CLUEDROP_COORDINATOR=self.address, CLUEDROP_TOKEN_FILE of the
+        "submitter" identity (with auth), then `extra`."""
         env = dict(os.environ)
         env.update(self.env)
         env["CLUEDROP_COORDINATOR"] = self.address
+        env.pop("CLUEDROP_TOKEN", None)
+        if self.credentials is not None:
+            env["CLUEDROP_TOKEN_FILE"] = self.credentials.token_file("submitter")
         env.update(extra)
         return env
 

@@ -56,7 +56,7 @@ HELPER = "docker.io/library/debian:12-slim"
 
 class Cli:
     """`cluedrop ...` from the image, as a container on the network, with the
-    cpu-dev Secret's token and the shared volume read-only at /shared."""
+    cpu-dev submitter token and the shared volume read-only at /shared."""
 
     def __init__(self, kube, image, token, out_dir):
         self.kube, self.image, self.token, self.out_dir = kube, image, token, out_dir
@@ -243,7 +243,7 @@ def main():
     if not args.keep:
         on_failure(kube.teardown)
     kube.create_network()
-    token = kube.object("Secret", "cluedrop-job-token")
+    token = kube.object("Secret", "cluedrop-submitter-token")
     corpus = populate_shared(kube, args, os.path.join(args.work, "shared"))
 
     coordinator = kube.start("StatefulSet", "cluedrop-coordinator", 0)

@@ -42,8 +42,20 @@ for service in JobService WorkService TrainService; do
 done
 CLUEDROP_COORDINATOR="127.0.0.1:$port" "$cli" info | grep -q '"component": "coordinator"' \
   || fail "info via CLUEDROP_COORDINATOR did not reach the coordinator"
+# Secure by default: no credentials configured, so the coordinator says so
+# at start and refuses job calls, saying how to configure them.
+grep -q "no credentials configured: every JobService, WorkService and TrainService call will be refused" \
+  "$work/log" || fail "the coordinator's log does not warn about missing credentials"
 set +e; "$cli" status job-does-not-exist --coordinator "127.0.0.1:$port" 2>"$work/err"; rc=$?; set -e
-[ "$rc" -eq 1 ] && grep -q "^cluedrop status: " "$work/err" || fail "status of a missing job: rc=$rc"
+[ "$rc" -eq 1 ] && grep -q "^cluedrop status: " "$work/err" \
+  && grep -q "refuses every call: give the coordinator --auth_token_file" "$work/err" \
+  || fail "status without credentials: rc=$rc, $(cat "$work/err")"
+# A world-readable token file is refused before any call.
+printf 'abcdefghijklmnopqrstuvwxyz\n' >"$work/token"; chmod 644 "$work/token"
+set +e; "$cli" status job-x --coordinator "127.0.0.1:$port" --token_file "$work/token" 2>"$work/err"
+rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "mode 0644 lets every local user read it" "$work/err" \
+  || fail "world-readable --token_file: rc=$rc, $(cat "$work/err")"
 set +e; "$cli" health --timeout_ms=abc 2>"$work/err"; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -q -- "--timeout_ms" "$work/err" || fail "bad flag not reported"
 kill -TERM $pid; wait $pid || fail "coordinator exit code $?"

@@ -2,7 +2,7 @@
 """A real Prometheus scrapes the real daemons, and every metric that the
 dashboards and the alert rules use must be in what it scraped.
 
-  1. cluedrop-coordinator (with --job_token_file, as deployed), one
+  1. cluedrop-coordinator (with a token table, as deployed), one
      cluedrop-scorer (registers with it; needs no model until it gets a lease)
      and cluedrop-trainer (the shell with /metrics) start on loopback with
      port-0 listeners and --ready_file;
@@ -41,7 +41,7 @@ import urllib.request
 import yaml
 
 import promql_names  # tests/deploy, next to this script
-from cluedrop_local import Daemon, DaemonStartError
+from cluedrop_local import Credentials, Daemon, DaemonStartError
 from cluedrop_testing import dump_logs, fail, free_port, log, on_failure, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -186,18 +186,18 @@ def main():
     b = lambda name: os.path.join(args.bin, name)  # noqa: E731
     try:
         # 1. the daemons
-        token_file = os.path.join(work, "job-token")
-        with open(token_file, "w") as f:
-            f.write("scrape-test-token\n")
+        creds = Credentials.generate(os.path.join(work, "credentials"))
         coordinator = start_daemon(b("cluedrop-coordinator"), [
-            f"--data_dir={os.path.join(work, 'data')}", f"--job_token_file={token_file}",
+            f"--data_dir={os.path.join(work, 'data')}", f"--auth_token_file={creds.table}",
             "--heartbeat_interval_ms=500", "--retry_backoff_ms=100"], work)
-        trainer = start_daemon(b("cluedrop-trainer"), ["--device=cpu"], work)
+        trainer = start_daemon(b("cluedrop-trainer"), [
+            "--device=cpu", f"--token_file={creds.token_file('trainer')}"], work)
         coordinator_ports = wait_ready(coordinator)
         address = f"127.0.0.1:{coordinator_ports['grpc_port']}"
         scorer = start_daemon(b("cluedrop-scorer"), [
             f"--coordinator={address}", "--device=cpu", "--name=scrape-test-scorer",
-            "--lease_wait_ms=500"], work, env={"OMP_NUM_THREADS": "1"})
+            f"--token_file={creds.token_file('scorer')}", "--lease_wait_ms=500"], work,
+            env={"OMP_NUM_THREADS": "1"})
         ports = {"coordinator": coordinator_ports["metrics_port"],
                  "scorer": wait_ready(scorer)["metrics_port"],
                  "trainer": wait_ready(trainer)["metrics_port"]}
@@ -248,9 +248,9 @@ def main():
         log(f"$ cluedrop submit (no token) -> exit {refused.returncode}: {refused.stderr.strip()}")
         if refused.returncode == 0:
             fail("a submit without the job token was accepted")
-        submitted = run([b("cluedrop"), "submit", spec, "--token", "scrape-test-token"],
-                        env=env, timeout=60)
-        log(f"$ cluedrop submit --token ... -> exit {submitted.returncode}: "
+        submitted = run([b("cluedrop"), "submit", spec,
+                         f"--token_file={creds.token_file('submitter')}"], env=env, timeout=60)
+        log(f"$ cluedrop submit --token_file ... -> exit {submitted.returncode}: "
             f"{submitted.stdout.strip()} {submitted.stderr.strip()}")
         if submitted.returncode != 0:
             fail("cluedrop submit failed")
@@ -269,6 +269,8 @@ def main():
                  check('cluedrop_coordinator_shard_failures_total{kind="fatal"}', 1.0), 15)
         api.wait("the refused submit is an UNAUTHENTICATED RPC",
                  check('sum(cluedrop_rpc_server_handled_total{method="SubmitJob",code="UNAUTHENTICATED"})', 1.0), 15)
+        api.wait("and one unauthenticated refusal",
+                 check('cluedrop_coordinator_auth_denied_total{reason="unauthenticated"}', 1.0), 15)
         log(f"job failed as planned  ({time.time() - started:.1f} s)")
 
         def alert_fires():
