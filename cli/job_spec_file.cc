@@ -12,9 +12,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/absl_status.h"
+#include "base/file.h"
 #include "cli/yaml_message.h"
-#include "runtime/tls.h"
 
 namespace cluedrop::cli {
 namespace {
@@ -87,7 +89,9 @@ std::string JsonAsYaml(absl::string_view json) {
 absl::Status CheckJsonSyntax(absl::string_view text, absl::string_view name) {
   try {
     [[maybe_unused]] const nlohmann::json parsed = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number that overflows ("4E422"):
+    // job_spec_fuzz found the latter aborting `cluedrop submit`.
     absl::string_view what = e.what();
     const size_t bracket = what.find("] ");
     if (bracket != absl::string_view::npos) what.remove_prefix(bracket + 2);
@@ -96,7 +100,167 @@ absl::Status CheckJsonSyntax(absl::string_view text, absl::string_view name) {
   return absl::OkStatus();
 }
 
+// yaml-cpp 0.7 (Debian 12's) allocates without bound when it meets a ','
+// token in block context: "," or "- a" then "," or "\"a\", b" or "[a], b"
+// (job_spec_fuzz found them: 14 bytes took 8 GB, then `cluedrop submit`
+// aborted; the inputs are in cli/job_spec_corpus). In block context YAML
+// allows ',' only inside a plain scalar ("name: a, b"), so a ',' that starts
+// a value or follows a quoted scalar or a closed [...] / {...} is refused
+// before yaml-cpp sees it. The scan follows flow collections, quotes,
+// comments and block scalars (| and >) well enough to leave valid specs alone.
+// Tags, anchors and aliases are refused the same way.
+constexpr int kMaxFlowDepth = 16;
+
+absl::Status RefuseBlockComma(const std::string& text, absl::string_view name) {
+  // YAML streams are printable text (YAML 1.2, c-printable): no C0 control
+  // characters but tab, LF and CR, no DEL. yaml-cpp stops at a NUL and then
+  // meets the rest as above.
+  // And they are UTF-8: yaml-cpp loops on some invalid sequences (0xFF).
+  size_t control_line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') ++control_line;
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ":", control_line,
+                                                     ": invalid YAML: control character 0x",
+                                                     absl::Hex(u, absl::kZeroPad2)));
+    }
+    if (u < 0x80) continue;
+    // A UTF-8 sequence: its length from the lead byte, no overlongs or
+    // surrogates, at most U+10FFFF.
+    const int extra = u >= 0xC2 && u <= 0xDF ? 1 : u >= 0xE0 && u <= 0xEF ? 2
+                    : u >= 0xF0 && u <= 0xF4 ? 3 : -1;
+    bool valid = extra > 0;
+    for (int k = 1; valid && k <= extra; ++k) {
+      valid = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (valid && extra >= 2) {
+      const auto second = static_cast<unsigned char>(text[i + 1]);
+      valid = !(u == 0xE0 && second < 0xA0) && !(u == 0xED && second >= 0xA0) &&
+              !(u == 0xF0 && second < 0x90) && !(u == 0xF4 && second >= 0x90);
+    }
+    if (!valid) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ":", control_line, ": invalid YAML: not UTF-8 (byte 0x",
+                       absl::Hex(u, absl::kZeroPad2), ")"));
+    }
+    i += static_cast<size_t>(extra);
+  }
+  int flow_depth = 0;
+  char quote = 0;                // inside '...' or "..." (may span lines)
+  int block_scalar_indent = -1;  // inside a | or > scalar: lines indented more
+  size_t line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    const size_t indent = line.find_first_not_of(" \t\r");
+    if (block_scalar_indent >= 0) {
+      if (indent == absl::string_view::npos || static_cast<int>(indent) > block_scalar_indent) {
+        continue;  // scalar content (or a blank line inside it)
+      }
+      block_scalar_indent = -1;
+    }
+    if (indent == absl::string_view::npos) continue;
+    // In block context: whether the next token starts a value (line start,
+    // after "- ", ": ", "? ", "--- ") or follows a finished quoted scalar or
+    // flow collection. A ',' there is the token yaml-cpp cannot take.
+    bool value_start = quote == 0 && flow_depth == 0;
+    bool after_node = false;
+    char last = 0;  // the line's last significant character outside quotes
+    for (size_t k = indent; k < line.size(); ++k) {
+      const char c = line[k];
+      if (quote != 0) {
+        if (quote == '"' && c == '\\') {
+          ++k;
+        } else if (c == quote) {
+          if (quote == '\'' && k + 1 < line.size() && line[k + 1] == '\'') {
+            ++k;  // '' inside '...'
+          } else {
+            quote = 0;
+            after_node = flow_depth == 0;
+            last = c;
+          }
+        }
+        continue;
+      }
+      if (c == ' ' || c == '\t' || c == '\r') continue;
+      if (c == '#' && (k == 0 || line[k - 1] == ' ' || line[k - 1] == '\t')) break;  // comment
+      const bool spaced = k + 1 >= line.size() || line[k + 1] == ' ' || line[k + 1] == '\t';
+      // After a quoted scalar or a closed [...] / {...} in block context
+      // only ':' (it was a key) or a comment may follow on the line.
+      if (flow_depth == 0 && after_node && c != ':' && c != ',') {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, ":", line_number, ": invalid YAML: unexpected '",
+                         std::string(1, c), "' after a quoted or bracketed value"));
+      }
+      if (flow_depth == 0 && c == ',' && (value_start || after_node)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name, ":", line_number,
+            ": invalid YAML: ',' cannot start a value outside [...] or {...}"));
+      }
+      // Tags, anchors and aliases: a job spec needs none, and yaml-cpp
+      // mishandles them too (a tag followed by ',' loops like the above).
+      if ((c == '!' || c == '&' || c == '*') &&
+          (value_start || (k > indent && (line[k - 1] == '[' || line[k - 1] == '{' ||
+                                          line[k - 1] == ',' || line[k - 1] == ' ')))) {
+        const bool plain_text = !value_start && flow_depth == 0;
+        if (!plain_text) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(name, ":", line_number, ": YAML tags, anchors and aliases ('", std::string(1, c),
+                           "') are not supported in job specs"));
+        }
+      }
+      if (flow_depth == 0 && (c == '-' || c == ':' || c == '?') && spaced) {
+        value_start = true;  // an indicator: a value follows
+        after_node = false;
+      } else if (flow_depth == 0 && c == '-' && k == 0 && absl::StartsWith(line, "---") &&
+                 (line.size() == 3 || line[3] == ' ' || line[3] == '\t')) {
+        value_start = true;  // a document marker
+        after_node = false;
+        k += 2;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+        value_start = false;
+      } else if (c == '[' || c == '{') {
+        // yaml-cpp's cost grows steeply with unclosed nesting; a spec nests
+        // a few levels.
+        if (++flow_depth > kMaxFlowDepth) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              name, ":", line_number, ": [...] / {...} nested more than ", kMaxFlowDepth,
+              " deep"));
+        }
+        value_start = false;
+      } else if (c == ']' || c == '}') {
+        if (flow_depth > 0 && --flow_depth == 0) after_node = true;
+      } else if (flow_depth == 0) {
+        value_start = false;  // a plain scalar: its commas are text
+        after_node = false;
+      }
+      last = c;
+    }
+    // "key: |", "key: >-", "- |+2": the following more-indented lines are text.
+    if (quote == 0 && flow_depth == 0 && last != 0 && last != '"' && last != '\'') {
+      absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(line);
+      const size_t hash = trimmed.find(" #");
+      if (hash != absl::string_view::npos) {
+        trimmed = absl::StripTrailingAsciiWhitespace(trimmed.substr(0, hash));
+      }
+      size_t end = trimmed.size();
+      while (end > 0 && (trimmed[end - 1] == '-' || trimmed[end - 1] == '+' ||
+                         (trimmed[end - 1] >= '1' && trimmed[end - 1] <= '9'))) {
+        --end;
+      }
+      if (end > 0 && (trimmed[end - 1] == '|' || trimmed[end - 1] == '>') &&
+          (end == 1 || trimmed[end - 2] == ' ')) {
+        block_scalar_indent = static_cast<int>(indent);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<YAML::Node> LoadSingleDocument(const std::string& text, absl::string_view name) {
+  CLUEDROP_RETURN_IF_ABSL_ERROR(RefuseBlockComma(text, name));
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);
@@ -144,7 +308,9 @@ absl::StatusOr<v1::JobSpec> ParseJobSpecText(absl::string_view text, absl::strin
 }
 
 absl::StatusOr<v1::JobSpec> ParseJobSpecFile(const std::string& path, JobSpecLines* lines) {
-  CLUEDROP_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  StatusOr<std::string> read = ReadFile(path);
+  if (!read.ok()) return ToAbslStatus(read.status());
+  std::string text = std::move(*read);
   CLUEDROP_ASSIGN_OR_RETURN(v1::JobSpec spec, ParseJobSpecText(text, path, lines));
   std::error_code error;
   std::filesystem::path dir = std::filesystem::absolute(path, error).parent_path();

@@ -55,6 +55,10 @@ struct JobManagerOptions {
   // Which files a job may make the coordinator read, and where its outputs
   // go (checked at Submit; path_policy.h). data_dir is always forbidden.
   PathPolicy paths;
+  // Unfinished (not SUCCEEDED/FAILED/CANCELLED) jobs one submitter identity
+  // may have; more is RESOURCE_EXHAUSTED naming --max_jobs_per_submitter.
+  // 0: no cap. Internal callers are not capped.
+  uint32_t max_jobs_per_submitter = 100;
   SchedulerOptions scheduler;
   // Longest LeaseShard long poll the server honours.
   uint32_t max_lease_wait_ms = 30000;

@@ -57,6 +57,19 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request,
     auto it = job_by_request_.find(request_key);
     if (it != job_by_request_.end()) return jobs_[it->second].job;
   }
+  if (!caller.internal() && options_.max_jobs_per_submitter > 0) {
+    uint32_t unfinished = 0;
+    for (const auto& [id, other] : jobs_) {
+      if (other.job.owner() == caller.identity && !IsTerminal(other.job.state())) ++unfinished;
+    }
+    if (unfinished >= options_.max_jobs_per_submitter) {
+      if (metrics_ != nullptr) metrics_->LimitHit("max_jobs_per_submitter");
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "submitter ", caller.identity, " has ", unfinished,
+          " unfinished jobs (--max_jobs_per_submitter=", options_.max_jobs_per_submitter,
+          "); wait for some to finish or cancel them"));
+    }
+  }
   const int64_t now = Now();
   JobRecord record;
   std::string id;

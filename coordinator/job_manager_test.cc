@@ -386,6 +386,26 @@ TEST_F(JobManagerTest, OwnersOfJobsWorkersAndRanksSurviveARestart) {
             absl::StatusCode::kCancelled);
 }
 
+// Issue 18: per-submitter cap on unfinished jobs.
+TEST_F(JobManagerTest, EachSubmitterHasACapOnUnfinishedJobs) {
+  JobManagerOptions options;
+  options.data_dir = dir_ + "/data";
+  options.max_jobs_per_submitter = 2;
+  manager_ = std::move(*JobManager::Open(options, nullptr));
+  const Caller alice{"alice"}, bob{"bob"};
+  auto first = manager_->Submit(ScoreOnlyRequest(), alice);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(manager_->Submit(ScoreOnlyRequest(), alice).ok());
+  auto third = manager_->Submit(ScoreOnlyRequest(), alice);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(third.status().message(),
+            "submitter alice has 2 unfinished jobs (--max_jobs_per_submitter=2); wait for some "
+            "to finish or cancel them");
+  EXPECT_TRUE(manager_->Submit(ScoreOnlyRequest(), bob).ok());  // per submitter
+  ASSERT_TRUE(manager_->CancelJob(first->id(), "", alice).ok());
+  EXPECT_TRUE(manager_->Submit(ScoreOnlyRequest(), alice).ok());
+}
+
 // Issue 18 row 11: a rank that cannot go on fails the job with its reason.
 TEST_F(JobManagerTest, ATrainerFailureFailsTheJob) {
   OpenManager();

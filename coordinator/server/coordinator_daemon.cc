@@ -104,6 +104,8 @@ void RegisterCoordinatorFlags(FlagSet* flags, CoordinatorOptions* options) {
              "LeaseShard and JoinTraining calls waiting at once (0: no cap)");
   flags->Add("max_shard_streams", &options->max_shard_streams,
              "StreamShards streams open at once (0: no cap)");
+  flags->Add("max_jobs_per_submitter", &options->max_jobs_per_submitter,
+             "unfinished jobs one submitter identity may have (0: no cap)");
 }
 
 absl::Status RunCoordinator(const CoordinatorOptions& options, ShutdownController* shutdown) {
@@ -126,6 +128,7 @@ absl::Status RunCoordinator(const CoordinatorOptions& options, ShutdownControlle
   server_options.limits.max_watch_streams = options.max_watch_streams;
   server_options.limits.max_long_polls = options.max_long_polls;
   server_options.limits.max_shard_streams = options.max_shard_streams;
+  server_options.manager.max_jobs_per_submitter = options.max_jobs_per_submitter;
   for (const std::string& secret :
        {options.auth_token_file, options.job_token_file, options.server.tls.key_file}) {
     if (!secret.empty()) server_options.manager.paths.forbidden.push_back(secret);

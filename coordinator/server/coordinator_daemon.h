@@ -40,6 +40,7 @@ struct CoordinatorOptions {
   uint32_t max_watch_streams = 1024;
   uint32_t max_long_polls = 512;
   uint32_t max_shard_streams = 256;
+  uint32_t max_jobs_per_submitter = 100;
 
   CoordinatorOptions() {
     server.grpc_address = "0.0.0.0:50051";

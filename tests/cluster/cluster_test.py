@@ -36,7 +36,8 @@ import time
 import urllib.request
 
 from cluedrop_local import DaemonStartError, LocalCluster
-from cluedrop_testing import dump_logs, fail, log, read_shard_file
+from cluedrop_testing import dump_logs, fail, log
+from cluedrop_testing.exactly_once import check_exactly_once as exactly_once
 from cluedrop_testing.scored_jsonl import compare_scored
 
 ARGS = None
@@ -174,28 +175,10 @@ def wait_state(cluster, job_id, states, timeout_s=180):
 
 
 def check_exactly_once(cluster, job_id):
-    """Every shard SCORED once: one payload file, referenced by state.db,
-    whose checksums (header and payload, recomputed here) match the row."""
-    with cluster.db() as db:
-        rows = db.execute("SELECT shard_id, state, checksum, payload_key, doc_count FROM shards "
-                          "WHERE job_id = ? ORDER BY idx", (job_id,)).fetchall()
-    if not rows:
-        fail("no shards in state.db")
-    job_dir = os.path.join(cluster.data, "shards", job_id)
-    files = sorted(f for f in os.listdir(job_dir) if not f.startswith("."))
-    referenced = sorted(f"{key}.shard" for _, _, _, key, _ in rows)
-    if files != referenced:
-        fail(f"shard files {files} != the payloads state.db references {referenced}")
-    for shard_id, state, checksum, key, doc_count in rows:
-        if state != 2:
-            fail(f"shard {shard_id} state {state}, want SCORED (2)")
-        if not key.startswith(shard_id + "."):
-            fail(f"shard {shard_id} payload key {key}")
-        count, crc = read_shard_file(os.path.join(job_dir, key + ".shard"))
-        if crc != checksum or count != doc_count:
-            fail(f"shard {shard_id}: file crc {crc:#x}/{count} docs, state.db {checksum:#x}/{doc_count}")
-    log(f"  exactly once: {len(rows)} shards, one payload each, CRC-32C verified independently")
-    return len(rows)
+    """Every shard SCORED once (cluedrop_testing.exactly_once)."""
+    n = exactly_once(cluster.data, job_id)
+    log(f"  exactly once: {n} shards, one payload each, CRC-32C verified independently")
+    return n
 
 
 def compare_with_score(cluster, job_id, corpus):

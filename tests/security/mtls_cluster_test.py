@@ -25,6 +25,7 @@ import time
 from cluedrop_local import LocalCluster
 from cluedrop_testing import dump_logs, fail, log, on_failure
 from cluedrop_testing.certs import CertAuthority, served_serial
+from cluedrop_testing.specs import add_cluster_args, write_train_job
 
 
 def tls_args(prefix, ca, cert):
@@ -39,10 +40,7 @@ def cli_tls(ca, cert):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--fixtures", required=True)
-    ap.add_argument("--paper-data", required=True)
-    ap.add_argument("--work", required=True)
+    add_cluster_args(ap)
     args = ap.parse_args()
     started = time.time()
     shutil.rmtree(args.work, ignore_errors=True)
@@ -86,28 +84,7 @@ def main():
         return cluster.cli(*argv, *cli_tls(ca.cert, cert), "--timeout_s=10", timeout=timeout)
 
     # The job.
-    corpus = os.path.join(args.work, "bio20.csv")
-    with open(os.path.join(args.paper_data, "biography_synthetic.csv")) as f:
-        lines = f.read().splitlines()
-    with open(corpus, "w") as f:
-        f.write("\n".join(lines[:21]) + "\n")
-    models = args.fixtures
-    spec = os.path.join(args.work, "job.yaml")
-    with open(spec, "w") as f:
-        f.write(f"""name: mtls
-corpus: {{paths: [{corpus}], format: csv, field_tags: true, shard_size_docs: 5}}
-reference_models:
-  large: {{checkpoint_dir: {models}/llama3/model, dtype: float32}}
-  small: {{checkpoint_dir: {models}/smollm/model, dtype: float32}}
-  batch_tokens: 4096
-target_model: {{checkpoint_dir: {models}/llama3/model}}
-augmentation: {{mode: contrast, copies: 1, seed: 7}}
-training: {{epochs: 2, batch_size: 4, learning_rate: 0.003, world_size: 2, max_seq_len: 128,
-           seed: 1}}
-evaluation: {{prompt_table: {args.paper_data}/prompts.csv,
-             fewshot_pool: {args.paper_data}/biography_real.csv, shots: 0, max_new_tokens: 4}}
-output_dir: {os.path.join(args.work, "out")}
-""")
+    spec = write_train_job(args.work, args.paper_data, args.fixtures, name="mtls", evaluate=True)
     submitted = cli(alice, "submit", spec)
     job_id = submitted.stdout.strip()
     if submitted.returncode != 0 or not job_id.startswith("job-"):
