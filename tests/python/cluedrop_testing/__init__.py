@@ -9,6 +9,10 @@
   scored_jsonl (submodule)   compare two scored-document JSONL files
   squad (submodule)          the SQuAD v1.1 metric oracle
   podman_kube (submodule)    rendered Kubernetes manifests run on podman
+  exactly_once (submodule)   every shard scored once: state.db vs payload files
+  specs (submodule)          the bio20 corpus and score + train job specs
+  certs (submodule)          test CAs and certificates (openssl), served serials
+  job_service_pb (submodule) hand-encoded coordinator requests (abuse test)
 
 Real daemons are started with cluedrop_local (Daemon, LocalCluster).
 ctest runs every Python test with
