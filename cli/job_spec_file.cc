@@ -129,8 +129,10 @@ absl::Status RefuseBlockComma(const std::string& text, absl::string_view name) {
     if (u < 0x80) continue;
     // A UTF-8 sequence: its length from the lead byte, no overlongs or
     // surrogates, at most U+10FFFF.
-    const int extra = u >= 0xC2 && u <= 0xDF ? 1 : u >= 0xE0 && u <= 0xEF ? 2
-                    : u >= 0xF0 && u <= 0xF4 ? 3 : -1;
+    const int extra = u >= 0xC2 && u <= 0xDF   ? 1
+                      : u >= 0xE0 && u <= 0xEF ? 2
+                      : u >= 0xF0 && u <= 0xF4 ? 3
+                                               : -1;
     bool valid = extra > 0;
     for (int k = 1; valid && k <= extra; ++k) {
       valid = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
@@ -141,24 +143,32 @@ absl::Status RefuseBlockComma(const std::string& text, absl::string_view name) {
               !(u == 0xF0 && second < 0x90) && !(u == 0xF4 && second >= 0x90);
     }
     if (!valid) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, ":", control_line, ": invalid YAML: not UTF-8 (byte 0x",
-                       absl::Hex(u, absl::kZeroPad2), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(name, ":", control_line,
+                                                     ": invalid YAML: not UTF-8 (byte 0x",
+                                                     absl::Hex(u, absl::kZeroPad2), ")"));
     }
     i += static_cast<size_t>(extra);
   }
   int flow_depth = 0;
-  char quote = 0;                // inside '...' or "..." (may span lines)
-  int block_scalar_indent = -1;  // inside a | or > scalar: lines indented more
+  char quote = 0;                 // inside '...' or "..." (may span lines)
+  int block_scalar_indent = -1;   // inside a | or > scalar: lines indented more
+  int block_content_indent = -1;  // ... as much as its first content line
   size_t line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     const size_t indent = line.find_first_not_of(" \t\r");
     if (block_scalar_indent >= 0) {
-      if (indent == absl::string_view::npos || static_cast<int>(indent) > block_scalar_indent) {
-        continue;  // scalar content (or a blank line inside it)
+      // The first non-empty line sets the content's indentation; a line
+      // indented less ends the scalar.
+      if (indent == absl::string_view::npos) continue;
+      if (block_content_indent < 0 && static_cast<int>(indent) > block_scalar_indent) {
+        block_content_indent = static_cast<int>(indent);
+      }
+      if (block_content_indent >= 0 && static_cast<int>(indent) >= block_content_indent) {
+        continue;  // scalar content
       }
       block_scalar_indent = -1;
+      block_content_indent = -1;
     }
     if (indent == absl::string_view::npos) continue;
     // In block context: whether the next token starts a value (line start,
@@ -190,13 +200,13 @@ absl::Status RefuseBlockComma(const std::string& text, absl::string_view name) {
       // only ':' (it was a key) or a comment may follow on the line.
       if (flow_depth == 0 && after_node && c != ':' && c != ',') {
         return absl::InvalidArgumentError(
-            absl::StrCat(name, ":", line_number, ": invalid YAML: unexpected '",
-                         std::string(1, c), "' after a quoted or bracketed value"));
+            absl::StrCat(name, ":", line_number, ": invalid YAML: unexpected '", std::string(1, c),
+                         "' after a quoted or bracketed value"));
       }
       if (flow_depth == 0 && c == ',' && (value_start || after_node)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            name, ":", line_number,
-            ": invalid YAML: ',' cannot start a value outside [...] or {...}"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, ":", line_number,
+                         ": invalid YAML: ',' cannot start a value outside [...] or {...}"));
       }
       // Tags, anchors and aliases: a job spec needs none, and yaml-cpp
       // mishandles them too (a tag followed by ',' loops like the above).
@@ -206,8 +216,8 @@ absl::Status RefuseBlockComma(const std::string& text, absl::string_view name) {
         const bool plain_text = !value_start && flow_depth == 0;
         if (!plain_text) {
           return absl::InvalidArgumentError(
-              absl::StrCat(name, ":", line_number, ": YAML tags, anchors and aliases ('", std::string(1, c),
-                           "') are not supported in job specs"));
+              absl::StrCat(name, ":", line_number, ": YAML tags, anchors and aliases ('",
+                           std::string(1, c), "') are not supported in job specs"));
         }
       }
       if (flow_depth == 0 && (c == '-' || c == ':' || c == '?') && spaced) {
@@ -226,8 +236,7 @@ absl::Status RefuseBlockComma(const std::string& text, absl::string_view name) {
         // a few levels.
         if (++flow_depth > kMaxFlowDepth) {
           return absl::InvalidArgumentError(absl::StrCat(
-              name, ":", line_number, ": [...] / {...} nested more than ", kMaxFlowDepth,
-              " deep"));
+              name, ":", line_number, ": [...] / {...} nested more than ", kMaxFlowDepth, " deep"));
         }
         value_start = false;
       } else if (c == ']' || c == '}') {

@@ -153,8 +153,7 @@ std::string ErrorOf(const std::string& yaml) {
 // Fuzzing (cli/job_spec_fuzz.cc) found that yaml-cpp 0.7 exhausts memory when
 // a ',' starts a value in block context; the parser refuses it first.
 TEST(JobSpecFileTest, ABlockCommaIsRefusedBeforeYamlCpp) {
-  const std::string refused =
-      "invalid YAML: ',' cannot start a value outside [...] or {...}";
+  const std::string refused = "invalid YAML: ',' cannot start a value outside [...] or {...}";
   EXPECT_EQ(ErrorOf(",{#n{\"name\": \""), "job.yaml:1: " + refused);
   EXPECT_EQ(ErrorOf("# comment\n\n  ,"), "job.yaml:3: " + refused);
   EXPECT_EQ(ErrorOf("name: a\n---\n,x"), "job.yaml:3: " + refused);
@@ -178,6 +177,7 @@ TEST(JobSpecFileTest, ABlockCommaIsRefusedBeforeYamlCpp) {
             "job.yaml:1: invalid YAML: unexpected '&' after a quoted or bracketed value");
   EXPECT_EQ(ErrorOf("a: " + std::string(17, '{')),
             "job.yaml:1: [...] / {...} nested more than 16 deep");
+  EXPECT_EQ(ErrorOf(">\n  t\n ,t"), "job.yaml:3: " + refused);  // ends the block scalar
   EXPECT_EQ(ErrorOf("labels: [*x]"),
             "job.yaml:1: YAML tags, anchors and aliases ('*') are not supported in job specs");
   // Commas inside flows, quotes, comments and block scalars are YAML's

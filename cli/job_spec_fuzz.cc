@@ -4,8 +4,8 @@
 // its defaults are applied (the coordinator validates, then applies them).
 #include <cstddef>
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "cli/job_spec_file.h"
 #include "jobspec/job_spec_validator.h"
 

@@ -157,8 +157,9 @@ class JobManager {
                             const StopFn& stop, const Caller& caller = {});
   // Reports come from a joined rank (FAILED_PRECONDITION otherwise), held
   // by `caller` (PERMISSION_DENIED otherwise), while the job trains:
-  // progress in SCORING or TRAINING, the final model only in TRAINING,
-  // evaluations in TRAINING or EVALUATING.
+  // progress in SCORING, TRAINING or EVALUATING (ranks that finished poll;
+  // the answer carries the rendezvous generation), the final model only in
+  // TRAINING, evaluations in TRAINING or EVALUATING.
   absl::StatusOr<v1::ReportProgressResponse> ReportProgress(
       const v1::ReportProgressRequest& request, const Caller& caller = {});
   absl::Status ReportEvaluation(const v1::ReportEvaluationRequest& request,

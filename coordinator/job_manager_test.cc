@@ -406,6 +406,38 @@ TEST_F(JobManagerTest, EachSubmitterHasACapOnUnfinishedJobs) {
   EXPECT_TRUE(manager_->Submit(ScoreOnlyRequest(), alice).ok());
 }
 
+// A rank that finished its part learns from its progress reports that a peer
+// rejoined (the chaos grid found a finished rank waiting forever for a peer
+// that had restarted from a checkpoint).
+TEST_F(JobManagerTest, ProgressAnswersCarryTheRendezvousGeneration) {
+  OpenManager();
+  auto job = manager_->Submit(TrainRequest(2));
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(Lease(Register("scorer-0")).has_value());  // the job is SCORING
+  v1::JoinTrainingRequest join;
+  join.set_job_id(job->id());
+  join.set_store_address("127.0.0.1:1");
+  join.set_name("trainer-0");
+  auto rank0 = manager_->JoinTraining(join, nullptr);
+  ASSERT_TRUE(rank0.ok()) << rank0.status();
+  join.set_name("trainer-1");
+  auto rank1 = manager_->JoinTraining(join, nullptr);
+  ASSERT_TRUE(rank1.ok()) << rank1.status();
+  v1::ReportProgressRequest report;
+  report.set_job_id(job->id());
+  report.set_rank(rank1->rank());
+  auto answer = manager_->ReportProgress(report);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->generation(), rank1->generation());
+  join.set_name("trainer-0");  // rank 0 crashed and joins again
+  auto again = manager_->JoinTraining(join, nullptr);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_GT(again->generation(), rank1->generation());
+  answer = manager_->ReportProgress(report);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->generation(), again->generation());
+}
+
 // Issue 18 row 11: a rank that cannot go on fails the job with its reason.
 TEST_F(JobManagerTest, ATrainerFailureFailsTheJob) {
   OpenManager();

@@ -209,6 +209,7 @@ absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
   v1::ReportProgressResponse response;
   const v1::JobState state = record->job.state();
   response.set_state(state);
+  response.set_generation(record->generation);
   if (state == v1::JOB_STATE_CANCELLED || state == v1::JOB_STATE_FAILED) {
     response.set_cancelled(true);
     return response;
@@ -225,11 +226,14 @@ absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
     response.set_cancelled(true);
     return response;
   }
-  if (state != v1::JOB_STATE_SCORING && state != v1::JOB_STATE_TRAINING) {
+  // EVALUATING too: ranks that finished poll with empty progress until the
+  // job ends (and learn of rejoining peers from the generation).
+  if (state != v1::JOB_STATE_SCORING && state != v1::JOB_STATE_TRAINING &&
+      state != v1::JOB_STATE_EVALUATING) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", request.job_id(), " is ", v1::JobState_Name(state),
-                     "; progress is reported while "
-                     "it is JOB_STATE_SCORING or JOB_STATE_TRAINING"));
+                     "; progress is reported while it is JOB_STATE_SCORING, "
+                     "JOB_STATE_TRAINING or JOB_STATE_EVALUATING"));
   }
   const uint32_t world = std::max(1u, record->job.spec().training().world_size());
   if (request.rank() >= world) {
@@ -242,7 +246,7 @@ absl::StatusOr<v1::ReportProgressResponse> JobManager::ReportProgress(
         absl::StrCat("progress.loss: must be finite, got ", in.loss()));
   }
   Batch batch;
-  if (request.rank() == 0) {
+  if (request.rank() == 0 && state != v1::JOB_STATE_EVALUATING) {
     v1::JobProgress* p = record->job.mutable_progress();
     p->set_training_step(in.training_step());
     p->set_training_steps_total(in.training_steps_total());

@@ -46,11 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto put32 = [&](int at, uint32_t v) {
       for (int i = 0; i < 4; ++i) header[at + i] = static_cast<char>(v >> (8 * i));
     };
-    put32(8, 1);                                                      // version
-    std::memcpy(header + 12, data, 4);                                // document_count
+    put32(8, 1);                        // version
+    std::memcpy(header + 12, data, 4);  // document_count
     const uint64_t n = payload.size();
     for (int i = 0; i < 8; ++i) header[16 + i] = static_cast<char>(n >> (8 * i));
-    put32(24, cluedrop::shard::Crc32c(payload));                      // payload_crc
+    put32(24, cluedrop::shard::Crc32c(payload));                        // payload_crc
     put32(28, cluedrop::shard::Crc32c(absl::string_view(header, 28)));  // header_crc
     file = std::string(header, 32) + payload;
   } else {

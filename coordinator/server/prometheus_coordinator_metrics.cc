@@ -71,8 +71,8 @@ PrometheusCoordinatorMetrics::PrometheusCoordinatorMetrics(prometheus::Registry&
                      .Name("cluedrop_coordinator_limit_hits_total")
                      .Help("Calls refused RESOURCE_EXHAUSTED, by the limit's flag")
                      .Register(registry);
-  for (const char* limit : {"max_watch_streams", "max_long_polls", "max_shard_streams",
-                            "max_jobs_per_submitter"}) {
+  for (const char* limit :
+       {"max_watch_streams", "max_long_polls", "max_shard_streams", "max_jobs_per_submitter"}) {
     limit_hits_[limit] = &limits.Add({{"limit", limit}});
   }
   commit_seconds_ =

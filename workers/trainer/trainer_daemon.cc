@@ -324,6 +324,13 @@ absl::Status RunOneJob(const TrainerDaemonOptions& options, TrainerClient& clien
     absl::StatusOr<v1::ReportProgressResponse> answer =
         client.ReportProgress(m, ToProto(TrainProgress{}), "");
     if (!answer.ok() || answer->cancelled() || answer->state() == v1::JOB_STATE_SUCCEEDED) break;
+    if (answer->generation() != m.generation) {
+      // A peer crashed and rejoined after this rank finished: it resumes
+      // from the last checkpoint and cannot finish without every rank (the
+      // chaos grid found the job waiting forever otherwise).
+      return absl::UnavailableError(absl::StrCat("job ", m.job_id, ": a peer rejoined (generation ",
+                                                 answer->generation(), ")"));
+    }
     shutdown.WaitFor(absl::Seconds(1));
   }
   return absl::OkStatus();
