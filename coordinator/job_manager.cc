@@ -242,7 +242,6 @@ absl::Status JobManager::CheckRankLocked(const JobRecord& record, uint32_t rank,
 
 void JobManager::TickLocked(Batch& batch) {
   ApplyLossesLocked(scheduler_.Tick(Now(), &batch.workers_deleted), "expired", batch);
-  if (!storage_fault_.empty()) ProbeStorageLocked();
 }
 
 void JobManager::AddStorageFaultLocked(const std::string& error) {
@@ -252,12 +251,14 @@ void JobManager::AddStorageFaultLocked(const std::string& error) {
                error.c_str());
 }
 
-void JobManager::ProbeStorageLocked() {
+void JobManager::ProbeStorage(Lock& lock) {
+  if (storage_fault_.empty()) return;
   const int64_t now = Now();
   if (now - storage_fault_probe_ms_ < 1000) return;
   storage_fault_probe_ms_ = now;
   // As much as a typical payload, written and fsynced like one.
   const std::string probe = shard_store_->dir() + "/.storage-probe";
+  lock.unlock();
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool ok = fd >= 0;
   if (ok) {
@@ -267,7 +268,8 @@ void JobManager::ProbeStorageLocked() {
     ::close(fd);
   }
   ::unlink(probe.c_str());
-  if (!ok) return;
+  lock.lock();
+  if (!ok || storage_fault_.empty()) return;
   std::fprintf(stderr, "cluedrop-coordinator: storage writable again (was: %s); leasing resumed\n",
                storage_fault_.c_str());
   storage_fault_.clear();
@@ -280,6 +282,7 @@ void JobManager::TickForTest() {
   Batch batch;
   TickLocked(batch);
   (void)CommitLocked(batch);
+  ProbeStorage(lock);
 }
 
 void JobManager::TickerLoop() {
@@ -292,6 +295,8 @@ void JobManager::TickerLoop() {
     if (!batch.shards.empty() || !batch.workers_deleted.empty() || !batch.events.empty()) {
       (void)CommitLocked(batch);
     }
+    ProbeStorage(lock);
+    if (shutdown_) break;
     UpdateGaugesLocked();
   }
 }

@@ -200,8 +200,10 @@ class JobManager {
   void AddMessageLocked(JobRecord& record, const std::string& message, Batch& batch);
   // Enters the storage-fault state (logs it to every active job).
   void AddStorageFaultLocked(const std::string& error);
-  // While in it: one probe write per second; success ends it.
-  void ProbeStorageLocked();
+  // While in it: one probe write per second; success ends it. `lock` holds
+  // mu_ and is released around the write and fsync, so RPCs are not stalled
+  // by the disk that is failing.
+  void ProbeStorage(std::unique_lock<std::mutex>& lock);
   // Removes the job's payload files no scored shard refers to (recovery).
   void RemoveUnreferencedPayloadsLocked(JobRecord& record, const std::vector<ShardInfo>& shards,
                                         Batch& batch);

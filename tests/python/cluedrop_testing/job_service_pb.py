@@ -42,35 +42,31 @@ def lease_request(worker_id: str, wait_ms: int) -> bytes:
     return _string(1, worker_id) + _uint(2, wait_ms)
 
 
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varint at `pos` and the position after it."""
+    value, shift = 0, 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, pos
+
+
 def worker_id(register_response: bytes) -> str:
     """Field 1 (worker_id) of a serialized RegisterWorkerResponse."""
     pos = 0
     while pos < len(register_response):
-        key, shift = 0, 0
-        while True:
-            b = register_response[pos]
-            pos += 1
-            key |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
+        key, pos = _read_varint(register_response, pos)
         field, wire = key >> 3, key & 7
         if wire == 2:
-            length, shift = 0, 0
-            while True:
-                b = register_response[pos]
-                pos += 1
-                length |= (b & 0x7F) << shift
-                shift += 7
-                if not b & 0x80:
-                    break
+            length, pos = _read_varint(register_response, pos)
             if field == 1:
                 return register_response[pos:pos + length].decode()
             pos += length
         elif wire == 0:
-            while register_response[pos] & 0x80:
-                pos += 1
-            pos += 1
+            _, pos = _read_varint(register_response, pos)
         else:
             raise ValueError(f"unexpected wire type {wire}")
     raise ValueError("no worker_id in the response")
