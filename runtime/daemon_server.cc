@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "runtime/build_info.h"
+#include "runtime/request_parse_interceptor.h"
 #include "runtime/rpc_metrics_interceptor.h"
 #include "runtime/tls.h"
 
@@ -96,6 +97,7 @@ absl::Status DaemonServer::Start() {
     if (registered.service != nullptr) builder.RegisterService(registered.service);
   }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(std::make_unique<RequestParseInterceptorFactory>());
   creators.push_back(std::make_unique<RpcMetricsInterceptorFactory>(metrics_.get()));
   builder.experimental().SetInterceptorCreators(std::move(creators));
 

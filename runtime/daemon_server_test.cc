@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -127,6 +129,38 @@ TEST(DaemonServerTest, ServesHealthInfoMetricsAndShutsDownGracefully) {
   EXPECT_TRUE(run.get().ok());
   // After shutdown the port is closed.
   EXPECT_EQ(Check(*health, ""), HealthCheckResponse::UNKNOWN);
+}
+
+// Bytes that are not a protobuf message (field 1 with the reserved wire type
+// 7) get INVALID_ARGUMENT naming the method, not gRPC's bare INTERNAL, and
+// the metrics count that code.
+TEST(DaemonServerTest, UnparsableRequestIsInvalidArgumentNamingTheMethod) {
+  auto server = DaemonServer::Create("scorer", LoopbackOptions());
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Start().ok());
+  auto channel = MakeChannel({.target = "127.0.0.1:" + std::to_string((*server)->grpc_port())});
+  ASSERT_TRUE(channel.ok());
+  const std::string method = "/cluedrop.v1.DaemonService/GetDaemonInfo";
+  auto call = [&](const std::string& bytes) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    auto context = MakeClientContext(absl::Seconds(5));
+    return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+        channel->get(),
+        grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC),
+        context.get(), request, &response);
+  };
+  grpc::Status bad = call(std::string("\x0f\x01\x02", 3));
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad.error_message();
+  EXPECT_THAT(bad.error_message(), HasSubstr(method));
+  EXPECT_THAT(bad.error_message(), HasSubstr("do not parse"));
+  // A well-formed (empty) request still succeeds on the same server.
+  EXPECT_TRUE(call("").ok());
+  std::string metrics = HttpGet((*server)->metrics_port(), "/metrics");
+  EXPECT_THAT(metrics,
+              HasSubstr("cluedrop_rpc_server_handled_total{code=\"INVALID_ARGUMENT\","
+                        "method=\"GetDaemonInfo\",service=\"cluedrop.v1.DaemonService\"} 1"));
 }
 
 TEST(DaemonServerTest, TakenPortIsUnavailableNotACrash) {
