@@ -470,6 +470,24 @@ TEST_F(JobCommandsTest, WatchResumesAfterTheLastSequenceWhenTheStreamBreaks) {
                                      "[10:31:06] state CANCELLED: by user\n"));
 }
 
+// The coordinator ends streams older than --max_stream_seconds with
+// RESOURCE_EXHAUSTED; the watch resumes after the last event.
+TEST_F(JobCommandsTest, WatchResumesAStreamEndedByTheServersAgeLimit) {
+  v1::Job done = TrainingJob();
+  done.set_state(v1::JOB_STATE_SUCCEEDED);
+  service_.jobs["job-1"] = done;
+  service_.watch_scripts.push_back(
+      {{StateEvent(1, v1::JOB_STATE_SCORING)},
+       grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                    "stream open longer than --max_stream_seconds=3600; resume from the last "
+                    "event or shard received")});
+  service_.watch_scripts.push_back({{StateEvent(2, v1::JOB_STATE_SUCCEEDED)}, grpc::Status::OK});
+  EXPECT_EQ(Run(WatchCommand, {"job-1"}), 0) << err_.str();
+  EXPECT_THAT(service_.watch_after, ElementsAre(0u, 1u));
+  EXPECT_THAT(err_.str(), HasSubstr("reconnecting after event 1\n"));
+  EXPECT_THAT(out_.str(), StartsWith("[10:31:03] state SCORING\n[10:31:04] state SUCCEEDED\n"));
+}
+
 TEST_F(JobCommandsTest, WatchBacksOffWhileNothingNewArrivesAndStopsOnOtherErrors) {
   // Each broken stream first sends an event, so that gRPC's own retry (for
   // calls that received nothing) stays out of the way; only the first is new.

@@ -38,6 +38,7 @@ int WatchJobToEnd(JobStub* stub, const JobClientOptions& client, const std::stri
                                     ? kNoDeadline
                                     : std::max(deadline - env.now(), absl::ZeroDuration());
     std::unique_ptr<grpc::ClientContext> context = MakeClientContext(left, client.token);
+    const absl::Time opened = env.now();
     v1::WatchJobRequest request;
     request.set_job_id(job_id);
     request.set_after_sequence(after);
@@ -61,13 +62,17 @@ int WatchJobToEnd(JobStub* stub, const JobClientOptions& client, const std::stri
     }
     const grpc::Status status = reader->Finish();
     if (IsTerminal(final_state)) break;
-    if (got_event) {
+    // A stream that delivered events, or stayed open a minute (the
+    // coordinator ends streams at --max_stream_seconds), was healthy.
+    if (got_event || env.now() - opened >= absl::Minutes(1)) {
       reconnects = 0;
       backoff = options.reconnect_initial_backoff;
     }
     // A stream that ends without the terminal state (a coordinator shutting
-    // down) is resumed like a broken one.
-    const bool retryable = status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE;
+    // down) is resumed like a broken one; so is one ended by a server limit
+    // (--max_stream_seconds, or --max_watch_streams while the server is full).
+    const bool retryable = status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                           status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
     if (!retryable || reconnects >= options.max_reconnects || env.now() >= deadline) {
       progress.Finish();
       if (status.ok()) {

@@ -6,11 +6,13 @@
 //   {"id", "text", "tokens", "offsets", "received_large", "received_small",
 //    "contrast", "qa_items": [{"subject", "field", "answer"}]}   (NaN -> null)
 // Shards still being scored are waited for. The file appears atomically.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/absl_status.h"
 #include "cli/cli.h"
 #include "cli/job_client.h"
@@ -23,6 +25,9 @@
 
 namespace cluedrop::cli {
 namespace {
+
+// Times one rank's stream is resumed after UNAVAILABLE or RESOURCE_EXHAUSTED.
+constexpr int kMaxStreamResumes = 20;
 
 nlohmann::ordered_json Scores(const google::protobuf::RepeatedField<float>& values) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -90,7 +95,7 @@ int RunResults(const std::vector<std::string>& args) {
   }
   const uint32_t world =
       job.spec().has_target_model() ? std::max(1u, job.spec().training().world_size()) : 1u;
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(client.channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectCoordinator(client);
   if (!channel.ok()) return ReportError(env, "results", client, channel.status());
   auto train = v1::TrainService::NewStub(*channel);
 
@@ -98,35 +103,48 @@ int RunResults(const std::vector<std::string>& args) {
   std::map<uint64_t, std::vector<v1::ScoredDocument>> shards;
   uint64_t documents = 0;
   for (uint32_t rank = 0; rank < world; ++rank) {
-    v1::StreamShardsRequest request;
-    request.set_job_id(job_id);
-    request.set_rank(rank);
-    grpc::ClientContext context;  // no deadline: shards may still be scoring
-    if (!client.token.empty()) context.AddMetadata("authorization", "Bearer " + client.token);
-    auto reader = train->StreamShards(&context, request);
-    v1::ScoredShardChunk chunk;
-    std::vector<v1::ScoredDocument> pending;
-    while (reader->Read(&chunk)) {
-      for (v1::ScoredDocument& d : *chunk.mutable_documents()) pending.push_back(std::move(d));
-      if (!chunk.last()) continue;
-      const uint32_t crc = PayloadCrc(pending);
-      if (crc != chunk.checksum()) {
-        return ReportError(
-            env, "results", client,
-            absl::DataLossError(absl::StrCat("shard ", chunk.shard_id(), ": checksum ", crc,
-                                             " of the received documents differs from the stored ",
-                                             chunk.checksum())));
+    // A stream the coordinator ends early (a restart, --max_stream_seconds)
+    // is resumed from the rank's next shard.
+    uint64_t cursor = 0;
+    for (int attempt = 0;; ++attempt) {
+      v1::StreamShardsRequest request;
+      request.set_job_id(job_id);
+      request.set_rank(rank);
+      request.set_cursor(cursor);
+      grpc::ClientContext context;  // no deadline: shards may still be scoring
+      if (!client.token.empty()) context.AddMetadata("authorization", "Bearer " + client.token);
+      auto reader = train->StreamShards(&context, request);
+      v1::ScoredShardChunk chunk;
+      std::vector<v1::ScoredDocument> pending;
+      while (reader->Read(&chunk)) {
+        for (v1::ScoredDocument& d : *chunk.mutable_documents()) pending.push_back(std::move(d));
+        if (!chunk.last()) continue;
+        const uint32_t crc = PayloadCrc(pending);
+        if (crc != chunk.checksum()) {
+          return ReportError(
+              env, "results", client,
+              absl::DataLossError(absl::StrCat(
+                  "shard ", chunk.shard_id(), ": checksum ", crc,
+                  " of the received documents differs from the stored ", chunk.checksum())));
+        }
+        documents += pending.size();
+        shards[rank + chunk.index() * world] = std::move(pending);
+        pending.clear();
+        cursor = chunk.index() + 1;
+        *env.err << "\rresults: " << shards.size() << "/" << job.progress().shards_total()
+                 << " shards, " << documents << " documents" << std::flush;
       }
-      documents += pending.size();
-      shards[rank + chunk.index() * world] = std::move(pending);
-      pending.clear();
-      *env.err << "\rresults: " << shards.size() << "/" << job.progress().shards_total()
-               << " shards, " << documents << " documents" << std::flush;
-    }
-    grpc::Status status = reader->Finish();
-    if (!status.ok()) {
-      *env.err << "\n";
-      return ReportRpcError(env, "results", client, status);
+      grpc::Status status = reader->Finish();
+      if (status.ok()) break;
+      const bool resumable = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                             status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+      if (!resumable || attempt >= kMaxStreamResumes) {
+        *env.err << "\n";
+        return ReportRpcError(env, "results", client, status);
+      }
+      *env.err << "\nresults: stream of rank " << rank << " ended (" << status.error_message()
+               << "); resuming at shard " << cursor << std::endl;
+      absl::SleepFor(absl::Seconds(std::min(1 << std::min(attempt, 4), 10)));
     }
   }
   *env.err << "\n";

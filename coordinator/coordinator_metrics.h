@@ -44,7 +44,8 @@ class CoordinatorMetrics {
   // unauthenticated, bad_credentials, wrong_role or not_owner.
   virtual void AuthDenied(std::string_view reason) = 0;
   // A call was refused RESOURCE_EXHAUSTED by the limit named by its flag
-  // (max_watch_streams, max_long_polls, max_shard_streams).
+  // (max_watch_streams, max_long_polls, max_shard_streams, max_stream_seconds,
+  // max_jobs_per_submitter, max_corpus_bytes_per_submitter).
   virtual void LimitHit(std::string_view limit) = 0;
 };
 

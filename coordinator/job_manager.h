@@ -59,6 +59,10 @@ struct JobManagerOptions {
   // may have; more is RESOURCE_EXHAUSTED naming --max_jobs_per_submitter.
   // 0: no cap. Internal callers are not capped.
   uint32_t max_jobs_per_submitter = 100;
+  // Corpus bytes (Job.progress.corpus_bytes) one submitter's unfinished jobs
+  // may hold together; more is RESOURCE_EXHAUSTED naming
+  // --max_corpus_bytes_per_submitter. 0: no cap. Internal callers are not capped.
+  uint64_t max_corpus_bytes_per_submitter = uint64_t{64} << 30;
   SchedulerOptions scheduler;
   // Longest LeaseShard long poll the server honours.
   uint32_t max_lease_wait_ms = 30000;

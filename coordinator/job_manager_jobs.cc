@@ -38,6 +38,8 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request,
   jobspec::ApplyJobSpecDefaults(&spec);
   // Slow I/O outside the lock.
   CLUEDROP_ASSIGN_OR_RETURN(std::vector<v1::Document> documents, LoadCorpus(spec.corpus()));
+  uint64_t corpus_bytes = 0;
+  for (const v1::Document& d : documents) corpus_bytes += d.ByteSizeLong();
   const std::vector<ShardPlan> plans = PlanShards(documents, spec.corpus().shard_size_docs());
   std::vector<ShardInfo> shards;
   std::vector<std::vector<v1::Document>> shard_docs;
@@ -57,12 +59,24 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request,
     auto it = job_by_request_.find(request_key);
     if (it != job_by_request_.end()) return jobs_[it->second].job;
   }
-  if (!caller.internal() && options_.max_jobs_per_submitter > 0) {
+  if (!caller.internal()) {
     uint32_t unfinished = 0;
+    uint64_t held_bytes = 0;
     for (const auto& [id, other] : jobs_) {
-      if (other.job.owner() == caller.identity && !IsTerminal(other.job.state())) ++unfinished;
+      if (other.job.owner() == caller.identity && !IsTerminal(other.job.state())) {
+        ++unfinished;
+        held_bytes += other.job.progress().corpus_bytes();
+      }
     }
-    if (unfinished >= options_.max_jobs_per_submitter) {
+    const uint64_t cap = options_.max_corpus_bytes_per_submitter;
+    if (cap > 0 && (corpus_bytes > cap || held_bytes > cap - corpus_bytes)) {
+      if (metrics_ != nullptr) metrics_->LimitHit("max_corpus_bytes_per_submitter");
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "corpus: this job's ", corpus_bytes, " corpus bytes and the ", held_bytes,
+          " of submitter ", caller.identity, "'s unfinished jobs exceed ",
+          "--max_corpus_bytes_per_submitter=", cap, "; wait for some to finish or cancel them"));
+    }
+    if (options_.max_jobs_per_submitter > 0 && unfinished >= options_.max_jobs_per_submitter) {
       if (metrics_ != nullptr) metrics_->LimitHit("max_jobs_per_submitter");
       return absl::ResourceExhaustedError(absl::StrCat(
           "submitter ", caller.identity, " has ", unfinished,
@@ -84,6 +98,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request,
   SetTime(record.job.mutable_update_time(), now);
   record.job.mutable_progress()->set_shards_total(static_cast<uint32_t>(shards.size()));
   record.job.mutable_progress()->set_documents_total(documents.size());
+  record.job.mutable_progress()->set_corpus_bytes(corpus_bytes);
   record.order = next_order_;
   record.request_id = request.request_id();
   for (const ShardInfo& shard : shards) record.shard_index[shard.shard_id] = shard.index;

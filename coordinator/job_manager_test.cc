@@ -406,6 +406,42 @@ TEST_F(JobManagerTest, EachSubmitterHasACapOnUnfinishedJobs) {
   EXPECT_TRUE(manager_->Submit(ScoreOnlyRequest(), alice).ok());
 }
 
+// Issue 18: per-submitter cap on the corpus bytes of unfinished jobs.
+TEST_F(JobManagerTest, EachSubmitterHasACapOnCorpusBytes) {
+  OpenManager();
+  auto probe = manager_->Submit(ScoreOnlyRequest(), Caller{"probe"});
+  ASSERT_TRUE(probe.ok());
+  const uint64_t bytes = probe->progress().corpus_bytes();
+  // Five documents of about 60 bytes of text each.
+  EXPECT_GT(bytes, 5u * 50);
+  EXPECT_LT(bytes, 5u * 120);
+  manager_.reset();
+  JobManagerOptions options;
+  options.data_dir = dir_ + "/data2";
+  options.max_corpus_bytes_per_submitter = 2 * bytes + bytes / 2;
+  manager_ = std::move(*JobManager::Open(options, nullptr));
+  const Caller alice{"alice"}, bob{"bob"};
+  auto first = manager_->Submit(ScoreOnlyRequest(), alice);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->progress().corpus_bytes(), bytes);
+  ASSERT_TRUE(manager_->Submit(ScoreOnlyRequest(), alice).ok());
+  auto third = manager_->Submit(ScoreOnlyRequest(), alice);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(third.status().message(),
+            absl::StrCat("corpus: this job's ", bytes, " corpus bytes and the ", 2 * bytes,
+                         " of submitter alice's unfinished jobs exceed "
+                         "--max_corpus_bytes_per_submitter=",
+                         2 * bytes + bytes / 2, "; wait for some to finish or cancel them"));
+  EXPECT_TRUE(manager_->Submit(ScoreOnlyRequest(), bob).ok());  // per submitter
+  ASSERT_TRUE(manager_->CancelJob(first->id(), "", alice).ok());
+  EXPECT_TRUE(manager_->Submit(ScoreOnlyRequest(), alice).ok());
+  // The count survives a restart (it is part of the stored job).
+  manager_.reset();
+  manager_ = std::move(*JobManager::Open(options, nullptr));
+  EXPECT_EQ(manager_->Submit(ScoreOnlyRequest(), alice).status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
 // A rank that finished its part learns from its progress reports that a peer
 // rejoined (the chaos grid found a finished rank waiting forever for a peer
 // that had restarted from a checkpoint).
@@ -500,13 +536,14 @@ TEST_F(JobManagerTest, UnreferencedPayloadsAreRemovedAtStartUp) {
   stream.set_job_id(job->id());
   int chunks = 0;
   // Shard 0 streams; the wait for shard 1 (never scored) is then stopped.
-  manager_->StreamShards(
+  const absl::Status streamed = manager_->StreamShards(
       stream,
       [&](const v1::ScoredShardChunk& chunk) {
         EXPECT_EQ(chunk.index(), 0u);
         return ++chunks > 0;
       },
       [&] { return chunks >= 1; });
+  EXPECT_TRUE(absl::IsCancelled(streamed)) << streamed;
   EXPECT_EQ(chunks, 1);
 }
 

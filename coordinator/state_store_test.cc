@@ -85,10 +85,10 @@ TEST_F(StateStoreTest, EverythingWrittenIsLoadedAfterReopen) {
       CLUEDROP_RETURN_IF_ABSL_ERROR(w.PutShard("job-1", scored));
       CLUEDROP_RETURN_IF_ABSL_ERROR(w.PutJob(running));
       CLUEDROP_RETURN_IF_ABSL_ERROR(w.AppendEvent(event));
-      CLUEDROP_RETURN_IF_ABSL_ERROR(w.PutWorker({"worker-1", "pod-0", 0}));
-      CLUEDROP_RETURN_IF_ABSL_ERROR(w.PutWorker({"worker-2", "pod-1", 0}));
+      CLUEDROP_RETURN_IF_ABSL_ERROR(w.PutWorker({"worker-1", "pod-0", 0, ""}));
+      CLUEDROP_RETURN_IF_ABSL_ERROR(w.PutWorker({"worker-2", "pod-1", 0, ""}));
       CLUEDROP_RETURN_IF_ABSL_ERROR(w.DeleteWorker("worker-2"));
-      return w.PutTrainer("job-1", {1, "trainer-1", "10.0.0.2:29500"}, 3);
+      return w.PutTrainer("job-1", {1, "trainer-1", "10.0.0.2:29500", ""}, 3);
     });
     ASSERT_TRUE(s.ok()) << s;
   }

@@ -104,6 +104,11 @@ void RegisterCoordinatorFlags(FlagSet* flags, CoordinatorOptions* options) {
              "LeaseShard and JoinTraining calls waiting at once (0: no cap)");
   flags->Add("max_shard_streams", &options->max_shard_streams,
              "StreamShards streams open at once (0: no cap)");
+  flags->Add("max_stream_seconds", &options->max_stream_seconds,
+             "WatchJob and StreamShards streams end after this many seconds; clients resume "
+             "(0: never)");
+  flags->Add("max_corpus_bytes_per_submitter", &options->max_corpus_bytes_per_submitter,
+             "corpus bytes one submitter identity's unfinished jobs may hold together (0: no cap)");
   flags->Add("max_jobs_per_submitter", &options->max_jobs_per_submitter,
              "unfinished jobs one submitter identity may have (0: no cap)");
 }
@@ -128,7 +133,9 @@ absl::Status RunCoordinator(const CoordinatorOptions& options, ShutdownControlle
   server_options.limits.max_watch_streams = options.max_watch_streams;
   server_options.limits.max_long_polls = options.max_long_polls;
   server_options.limits.max_shard_streams = options.max_shard_streams;
+  server_options.limits.max_stream_seconds = options.max_stream_seconds;
   server_options.manager.max_jobs_per_submitter = options.max_jobs_per_submitter;
+  server_options.manager.max_corpus_bytes_per_submitter = options.max_corpus_bytes_per_submitter;
   for (const std::string& secret :
        {options.auth_token_file, options.job_token_file, options.server.tls.key_file}) {
     if (!secret.empty()) server_options.manager.paths.forbidden.push_back(secret);

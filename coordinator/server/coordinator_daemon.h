@@ -40,6 +40,8 @@ struct CoordinatorOptions {
   uint32_t max_watch_streams = 1024;
   uint32_t max_long_polls = 512;
   uint32_t max_shard_streams = 256;
+  uint32_t max_stream_seconds = 3600;
+  uint64_t max_corpus_bytes_per_submitter = uint64_t{64} << 30;
   uint32_t max_jobs_per_submitter = 100;
 
   CoordinatorOptions() {

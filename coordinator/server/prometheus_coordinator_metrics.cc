@@ -72,7 +72,8 @@ PrometheusCoordinatorMetrics::PrometheusCoordinatorMetrics(prometheus::Registry&
                      .Help("Calls refused RESOURCE_EXHAUSTED, by the limit's flag")
                      .Register(registry);
   for (const char* limit :
-       {"max_watch_streams", "max_long_polls", "max_shard_streams", "max_jobs_per_submitter"}) {
+       {"max_watch_streams", "max_long_polls", "max_shard_streams", "max_stream_seconds",
+        "max_jobs_per_submitter", "max_corpus_bytes_per_submitter"}) {
     limit_hits_[limit] = &limits.Add({{"limit", limit}});
   }
   commit_seconds_ =

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "runtime/grpc_status.h"
 
 namespace cluedrop::coordinator {
@@ -11,6 +12,38 @@ namespace {
 StopFn Cancelled(grpc::ServerContext* context) {
   return [context] { return context->IsCancelled(); };
 }
+
+// A server stream's stop function: the client went away, or the stream is
+// older than --max_stream_seconds (then `*aged` is set).
+class StreamStop {
+ public:
+  StreamStop(grpc::ServerContext* context, absl::Duration max_age)
+      : context_(context), end_(absl::Now() + max_age) {}
+  StopFn Fn() {
+    return [this] {
+      if (context_->IsCancelled()) return true;
+      if (absl::Now() < end_) return false;
+      aged_ = true;
+      return true;
+    };
+  }
+  // The status the stream ends with: `status`, unless the age cap ended it.
+  grpc::Status Finish(const absl::Status& status, const ServiceLimits& limits) const {
+    if (!aged_ || context_->IsCancelled() || !absl::IsCancelled(status)) {
+      return ToGrpcStatus(status);
+    }
+    if (limits.metrics != nullptr) limits.metrics->LimitHit("max_stream_seconds");
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("stream open longer than --max_stream_seconds=", limits.max_stream_seconds,
+                     "; resume from the last event or shard received"));
+  }
+
+ private:
+  grpc::ServerContext* context_;
+  absl::Time end_;
+  bool aged_ = false;
+};
 
 template <typename T>
 grpc::Status Reply(absl::StatusOr<T> result, T* response) {
@@ -78,10 +111,12 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context,
                                       grpc::ServerWriter<v1::JobEvent>* writer) {
   CLUEDROP_AUTHORIZE(context, auth::Role::kSubmitter, caller);
   CLUEDROP_LIMIT(limits_, watch_streams, "WatchJob streams");
-  return ToGrpcStatus(manager_->WatchJob(
-      request->job_id(), request->after_sequence(),
-      [writer](const v1::JobEvent& event) { return writer->Write(event); }, Cancelled(context),
-      caller));
+  StreamStop stop(context, limits_->max_stream_age);
+  return stop.Finish(
+      manager_->WatchJob(
+          request->job_id(), request->after_sequence(),
+          [writer](const v1::JobEvent& event) { return writer->Write(event); }, stop.Fn(), caller),
+      *limits_);
 }
 
 // ---------------------------------------------------------------- WorkService
@@ -175,9 +210,12 @@ grpc::Status TrainServiceImpl::StreamShards(grpc::ServerContext* context,
   CLUEDROP_LIMIT(limits_, shard_streams, "StreamShards streams");
   // Write() blocks while the client's HTTP/2 window is full: that is the
   // stream's flow control.
-  return ToGrpcStatus(manager_->StreamShards(
-      *request, [writer](const v1::ScoredShardChunk& chunk) { return writer->Write(chunk); },
-      Cancelled(context), caller));
+  StreamStop stop(context, limits_->max_stream_age);
+  return stop.Finish(
+      manager_->StreamShards(
+          *request, [writer](const v1::ScoredShardChunk& chunk) { return writer->Write(chunk); },
+          stop.Fn(), caller),
+      *limits_);
 }
 
 grpc::Status TrainServiceImpl::ReportProgress(grpc::ServerContext* context,

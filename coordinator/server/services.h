@@ -20,6 +20,7 @@
 
 #include <string>
 
+#include "absl/time/time.h"
 #include "cluedrop/v1/job_service.grpc.pb.h"
 #include "cluedrop/v1/train_service.grpc.pb.h"
 #include "cluedrop/v1/work_service.grpc.pb.h"
@@ -36,16 +37,26 @@ struct ServiceLimitOptions {
   uint32_t max_watch_streams = 1024;
   uint32_t max_long_polls = 512;  // LeaseShard and JoinTraining waits
   uint32_t max_shard_streams = 256;
+  // WatchJob and StreamShards streams end after this long (0: never) with
+  // RESOURCE_EXHAUSTED naming --max_stream_seconds; clients resume from their
+  // last event (after_sequence) or shard (cursor), as after any broken stream.
+  // Bounds how long one connection can hold a server thread and its memory.
+  uint32_t max_stream_seconds = 3600;
 };
 struct ServiceLimits {
   ServiceLimits(const ServiceLimitOptions& o, CoordinatorMetrics* m)
       : watch_streams("max_watch_streams", o.max_watch_streams),
         long_polls("max_long_polls", o.max_long_polls),
         shard_streams("max_shard_streams", o.max_shard_streams),
+        max_stream_age(o.max_stream_seconds == 0 ? absl::InfiniteDuration()
+                                                 : absl::Seconds(o.max_stream_seconds)),
+        max_stream_seconds(o.max_stream_seconds),
         metrics(m) {}
   ConcurrencyLimit watch_streams;
   ConcurrencyLimit long_polls;
   ConcurrencyLimit shard_streams;
+  absl::Duration max_stream_age;
+  uint32_t max_stream_seconds;
   CoordinatorMetrics* metrics;
 };
 

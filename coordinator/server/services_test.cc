@@ -432,6 +432,76 @@ TEST(ServiceLimitsTest, WaitingCallsAreCapped) {
   EXPECT_EQ(hits, 1);
 }
 
+double LimitHits(test::MiniCluster& cluster, const std::string& limit) {
+  for (const auto& family : cluster.coordinator().server().metrics().registry().Collect()) {
+    if (family.name != "cluedrop_coordinator_limit_hits_total") continue;
+    for (const auto& metric : family.metric) {
+      if (metric.label[0].value == limit) return metric.counter.value;
+    }
+  }
+  return 0;
+}
+
+// Server streams end after --max_stream_seconds with RESOURCE_EXHAUSTED
+// naming the flag; a client resumes from its last event.
+TEST(ServiceLimitsTest, ServerStreamsEndAfterMaxStreamSeconds) {
+  test::MiniClusterOptions options;
+  options.limits.max_stream_seconds = 1;
+  test::MiniCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok());
+  std::ofstream(cluster.dir() + "/c.jsonl") << "{\"id\": \"a\", \"text\": \"hello\"}\n";
+  auto jobs = v1::JobService::NewStub(cluster.channel());
+  v1::SubmitJobRequest submit;
+  submit.mutable_spec()->mutable_corpus()->add_paths(cluster.dir() + "/c.jsonl");
+  submit.mutable_spec()->mutable_reference_models()->mutable_large()->set_checkpoint_dir("/l");
+  submit.mutable_spec()->mutable_reference_models()->mutable_small()->set_checkpoint_dir("/s");
+  v1::Job job;
+  grpc::ClientContext submit_context;
+  ASSERT_TRUE(jobs->SubmitJob(&submit_context, submit, &job).ok());
+
+  uint64_t last = 0;
+  for (int round = 0; round < 2; ++round) {
+    v1::WatchJobRequest watch;
+    watch.set_job_id(job.id());
+    watch.set_after_sequence(last);
+    grpc::ClientContext context;
+    const absl::Time start = absl::Now();
+    auto reader = jobs->WatchJob(&context, watch);
+    v1::JobEvent event;
+    int events = 0;
+    while (reader->Read(&event)) {
+      EXPECT_GT(event.sequence(), last);
+      last = event.sequence();
+      ++events;
+    }
+    grpc::Status s = reader->Finish();
+    const absl::Duration open = absl::Now() - start;
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+    EXPECT_EQ(s.error_message(),
+              "stream open longer than --max_stream_seconds=1; resume from the last event or "
+              "shard received");
+    EXPECT_GE(open, absl::Seconds(1));
+    EXPECT_LT(open, absl::Seconds(5));
+    // The first stream replays the job's events; the resumed one has none new.
+    if (round == 0) {
+      EXPECT_GT(events, 0);
+    } else {
+      EXPECT_EQ(events, 0);
+    }
+  }
+
+  auto train = v1::TrainService::NewStub(cluster.channel());
+  v1::StreamShardsRequest stream;
+  stream.set_job_id(job.id());
+  grpc::ClientContext context;
+  auto reader = train->StreamShards(&context, stream);
+  v1::ScoredShardChunk chunk;
+  EXPECT_FALSE(reader->Read(&chunk));  // nothing is scored: it waits, then ends
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(LimitHits(cluster, "max_stream_seconds"), 3);
+}
+
 // Secure by default: a coordinator with no credentials configured refuses
 // every call, saying how to configure them.
 TEST(SecureByDefaultTest, NoCredentialsConfiguredRefusesEveryCall) {
