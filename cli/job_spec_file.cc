@@ -1,7 +1,5 @@
 #include "cli/job_spec_file.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -53,9 +51,9 @@ int64_t UnicodeEscape(absl::string_view text, size_t at) {
   return value;
 }
 
-// Valid JSON as YAML that yaml-cpp reads: tabs become spaces (JSON allows
-// them only between tokens) and surrogate-pair escapes (`\ud83d\ude00`,
-// which yaml-cpp rejects) become the UTF-8 character.
+// Valid JSON as YAML that the YAML parser reads: tabs become spaces (JSON
+// allows them only between tokens) and surrogate-pair escapes
+// (`\ud83d\ude00`, which YAML parsers reject) become the UTF-8 character.
 std::string JsonAsYaml(absl::string_view json) {
   std::string out;
   out.reserve(json.size());
@@ -100,22 +98,21 @@ absl::Status CheckJsonSyntax(absl::string_view text, absl::string_view name) {
   return absl::OkStatus();
 }
 
-// yaml-cpp 0.7 (Debian 12's) allocates without bound when it meets a ','
-// token in block context: "," or "- a" then "," or "\"a\", b" or "[a], b"
-// (job_spec_fuzz found them: 14 bytes took 8 GB, then `cluedrop submit`
-// aborted; the inputs are in cli/job_spec_corpus). In block context YAML
-// allows ',' only inside a plain scalar ("name: a, b"), so a ',' that starts
-// a value or follows a quoted scalar or a closed [...] / {...} is refused
-// before yaml-cpp sees it. The scan follows flow collections, quotes,
-// comments and block scalars (| and >) well enough to leave valid specs alone.
-// Tags, anchors and aliases are refused the same way.
+// A pre-scan that names the line of the mistakes the parser would report
+// less clearly: a ',' token in block context ("," or "- a" then "," or
+// "\"a\", b" or "[a], b"; YAML allows ',' there only inside a plain scalar,
+// "name: a, b"), control characters, invalid UTF-8, deep flow nesting, and
+// tags, anchors and aliases. It follows flow collections, quotes, comments
+// and block scalars (| and >) well enough to leave valid specs alone.
+// History: it was written as a fence around yaml-cpp 0.7, which allocated
+// without bound on such inputs (job_spec_fuzz found 11; they are in
+// cli/job_spec_corpus); the parser is now libyaml (yaml_tree.h), which bounds
+// its own work, so the scan is for the messages, not for safety.
 constexpr int kMaxFlowDepth = 16;
 
 absl::Status RefuseBlockComma(const std::string& text, absl::string_view name) {
   // YAML streams are printable text (YAML 1.2, c-printable): no C0 control
-  // characters but tab, LF and CR, no DEL. yaml-cpp stops at a NUL and then
-  // meets the rest as above.
-  // And they are UTF-8: yaml-cpp loops on some invalid sequences (0xFF).
+  // characters but tab, LF and CR, no DEL. And they are UTF-8.
   size_t control_line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -268,23 +265,17 @@ absl::Status RefuseBlockComma(const std::string& text, absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<YAML::Node> LoadSingleDocument(const std::string& text, absl::string_view name) {
+absl::StatusOr<YamlNode> LoadSingleDocument(const std::string& text, absl::string_view name) {
   CLUEDROP_RETURN_IF_ABSL_ERROR(RefuseBlockComma(text, name));
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1, ": invalid YAML: ", e.msg));
-  }
+  CLUEDROP_ASSIGN_OR_RETURN(std::vector<YamlNode> documents, ParseYaml(text, name));
   if (documents.empty() || documents[0].IsNull()) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": the job spec is empty"));
   }
   if (documents.size() > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ":", documents[1].Mark().line + 1,
-                                                   ": expected one YAML document, found more"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ":", documents[1].line(), ": expected one YAML document, found more"));
   }
-  return documents[0];
+  return std::move(documents[0]);
 }
 
 void ResolvePath(const std::filesystem::path& base, std::string* path) {
@@ -310,7 +301,7 @@ absl::StatusOr<v1::JobSpec> ParseJobSpecText(absl::string_view text, absl::strin
     CLUEDROP_RETURN_IF_ABSL_ERROR(CheckJsonSyntax(text, name));
     yaml = JsonAsYaml(text);
   }
-  CLUEDROP_ASSIGN_OR_RETURN(YAML::Node root, LoadSingleDocument(yaml, name));
+  CLUEDROP_ASSIGN_OR_RETURN(YamlNode root, LoadSingleDocument(yaml, name));
   v1::JobSpec spec;
   CLUEDROP_RETURN_IF_ABSL_ERROR(YamlToMessage(root, &spec, lines));
   return spec;

@@ -30,14 +30,14 @@ constexpr size_t kMaxErrors = 20;
 
 // `"text"` (escaped, cut at 40 bytes) for a scalar; "a mapping", "a list",
 // "null" otherwise.
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
+std::string Describe(const YamlNode& node) {
+  switch (node.type()) {
+    case YamlNode::Type::kMap:
       return "a mapping";
-    case YAML::NodeType::Sequence:
+    case YamlNode::Type::kSequence:
       return "a list";
-    case YAML::NodeType::Scalar: {
-      std::string text = node.Scalar();
+    case YamlNode::Type::kScalar: {
+      std::string text = node.scalar();
       if (text.size() > 40) text = text.substr(0, 40) + "...";
       return absl::StrCat("\"", absl::CHexEscape(text), "\"");
     }
@@ -104,7 +104,7 @@ class Converter {
  public:
   explicit Converter(JobSpecLines* lines) : lines_(lines) {}
 
-  void ConvertMessage(const YAML::Node& node, const std::string& path, int line, Message* message);
+  void ConvertMessage(const YamlNode& node, const std::string& path, int line, Message* message);
 
   absl::Status Result() const {
     if (errors_.empty()) return absl::OkStatus();
@@ -116,8 +116,8 @@ class Converter {
   }
 
  private:
-  static int LineOf(const YAML::Node& node, int fallback) {
-    return node.Mark().line >= 0 ? node.Mark().line + 1 : fallback;
+  static int LineOf(const YamlNode& node, int fallback) {
+    return node.line() > 0 ? node.line() : fallback;
   }
 
   void Error(int line, absl::string_view path, absl::string_view what) {
@@ -131,12 +131,12 @@ class Converter {
                                    : absl::StrCat(where, ": ", path, ": ", what));
   }
 
-  void ConvertField(const YAML::Node& value, const std::string& path, int line, Message* message,
+  void ConvertField(const YamlNode& value, const std::string& path, int line, Message* message,
                     const FieldDescriptor* field);
-  void ConvertMap(const YAML::Node& value, const std::string& path, int line, Message* message,
+  void ConvertMap(const YamlNode& value, const std::string& path, int line, Message* message,
                   const FieldDescriptor* field);
   // Converts a scalar for `field`; false (error reported) when it does not fit.
-  bool ConvertScalar(const YAML::Node& node, const std::string& path, int line,
+  bool ConvertScalar(const YamlNode& node, const std::string& path, int line,
                      const FieldDescriptor* field, ScalarValue* out);
   // Stores `value` into `field` of `message` (appending when repeated).
   static void Store(Message* message, const FieldDescriptor* field, const ScalarValue& value);
@@ -146,7 +146,7 @@ class Converter {
   int dropped_ = 0;  // errors beyond kMaxErrors
 };
 
-void Converter::ConvertMessage(const YAML::Node& node, const std::string& path, int line,
+void Converter::ConvertMessage(const YamlNode& node, const std::string& path, int line,
                                Message* message) {
   const Descriptor* type = message->GetDescriptor();
   if (!node.IsMap()) {
@@ -155,15 +155,13 @@ void Converter::ConvertMessage(const YAML::Node& node, const std::string& path, 
     return;
   }
   std::set<int> seen;
-  for (const auto& entry : node) {
-    const YAML::Node key = entry.first;
-    const YAML::Node value = entry.second;
+  for (const auto& [key, value] : node.entries()) {
     const int key_line = LineOf(key, line);
     if (!key.IsScalar()) {
       Error(key_line, path, absl::StrCat("expected a field name, got ", Describe(key)));
       continue;
     }
-    const std::string name = key.Scalar();
+    const std::string name = key.scalar();
     const FieldDescriptor* field = FindField(type, name);
     if (field == nullptr) {
       std::string what = "unknown field";
@@ -183,7 +181,7 @@ void Converter::ConvertMessage(const YAML::Node& node, const std::string& path, 
   }
 }
 
-void Converter::ConvertField(const YAML::Node& value, const std::string& path, int line,
+void Converter::ConvertField(const YamlNode& value, const std::string& path, int line,
                              Message* message, const FieldDescriptor* field) {
   const Reflection* reflection = message->GetReflection();
   if (field->is_map()) {
@@ -195,8 +193,8 @@ void Converter::ConvertField(const YAML::Node& value, const std::string& path, i
       Error(LineOf(value, line), path, absl::StrCat("expected a list, got ", Describe(value)));
       return;
     }
-    for (size_t i = 0; i < value.size(); ++i) {
-      const YAML::Node element = value[i];
+    for (size_t i = 0; i < value.items().size(); ++i) {
+      const YamlNode& element = value.items()[i];
       const std::string element_path = absl::StrCat(path, "[", i, "]");
       const int element_line = LineOf(element, line);
       lines_->Set(element_path, element_line);
@@ -228,7 +226,7 @@ void Converter::ConvertField(const YAML::Node& value, const std::string& path, i
   if (ConvertScalar(value, path, line, field, &scalar)) Store(message, field, scalar);
 }
 
-void Converter::ConvertMap(const YAML::Node& value, const std::string& path, int line,
+void Converter::ConvertMap(const YamlNode& value, const std::string& path, int line,
                            Message* message, const FieldDescriptor* field) {
   if (!value.IsMap()) {
     Error(LineOf(value, line), path, absl::StrCat("expected a mapping, got ", Describe(value)));
@@ -237,17 +235,15 @@ void Converter::ConvertMap(const YAML::Node& value, const std::string& path, int
   const FieldDescriptor* key_field = field->message_type()->map_key();
   const FieldDescriptor* value_field = field->message_type()->map_value();
   std::set<std::string> seen;
-  for (const auto& item : value) {
-    const YAML::Node item_key = item.first;
-    const YAML::Node item_value = item.second;
+  for (const auto& [item_key, item_value] : value.entries()) {
     const int entry_line = LineOf(item_key, line);
     if (!item_key.IsScalar()) {
       Error(entry_line, path, absl::StrCat("expected a key, got ", Describe(item_key)));
       continue;
     }
     const std::string entry_path =
-        absl::StrCat(path, "[\"", absl::CHexEscape(item_key.Scalar()), "\"]");
-    if (!seen.insert(item_key.Scalar()).second) {
+        absl::StrCat(path, "[\"", absl::CHexEscape(item_key.scalar()), "\"]");
+    if (!seen.insert(item_key.scalar()).second) {
       Error(entry_line, entry_path, "duplicate key");
       continue;
     }
@@ -273,7 +269,7 @@ void Converter::ConvertMap(const YAML::Node& value, const std::string& path, int
   }
 }
 
-bool Converter::ConvertScalar(const YAML::Node& node, const std::string& path, int line,
+bool Converter::ConvertScalar(const YamlNode& node, const std::string& path, int line,
                               const FieldDescriptor* field, ScalarValue* out) {
   line = LineOf(node, line);
   const auto fail = [&](absl::string_view expected) {
@@ -283,18 +279,18 @@ bool Converter::ConvertScalar(const YAML::Node& node, const std::string& path, i
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
       if (!node.IsScalar()) return fail("a string");
-      out->text = node.Scalar();
+      out->text = node.scalar();
       return true;
     case FieldDescriptor::CPPTYPE_BOOL: {
       if (!node.IsScalar()) return fail("true or false");
-      const std::string word = absl::AsciiStrToLower(node.Scalar());
+      const std::string word = absl::AsciiStrToLower(node.scalar());
       if (word != "true" && word != "false") return fail("true or false");
       out->b = word == "true";
       return true;
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       if (!node.IsScalar()) return fail("an enum name");
-      std::optional<int> number = ParseEnumName(field->enum_type(), node.Scalar());
+      std::optional<int> number = ParseEnumName(field->enum_type(), node.scalar());
       if (!number) return fail(absl::StrCat("one of ", EnumChoices(field->enum_type())));
       out->enum_number = *number;
       return true;
@@ -303,7 +299,7 @@ bool Converter::ConvertScalar(const YAML::Node& node, const std::string& path, i
     case FieldDescriptor::CPPTYPE_DOUBLE: {
       if (!node.IsScalar()) return fail("a number");
       double value = 0;
-      if (!absl::SimpleAtod(node.Scalar(), &value)) return fail("a number");
+      if (!absl::SimpleAtod(node.scalar(), &value)) return fail("a number");
       const double limit = field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT
                                ? static_cast<double>(FLT_MAX)
                                : std::numeric_limits<double>::max();
@@ -319,7 +315,7 @@ bool Converter::ConvertScalar(const YAML::Node& node, const std::string& path, i
           is32 ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int64_t>::min();
       const int64_t hi =
           is32 ? std::numeric_limits<int32_t>::max() : std::numeric_limits<int64_t>::max();
-      const std::string& text = node.Scalar();
+      const std::string& text = node.scalar();
       if (text.find_first_not_of("+-0123456789") != std::string::npos) return fail("an integer");
       if (!absl::SimpleAtoi(text, &out->i64) || out->i64 < lo || out->i64 > hi) {
         return fail(absl::StrCat("an integer in [", lo, ", ", hi, "]"));
@@ -332,7 +328,7 @@ bool Converter::ConvertScalar(const YAML::Node& node, const std::string& path, i
       const uint64_t hi = field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32
                               ? std::numeric_limits<uint32_t>::max()
                               : std::numeric_limits<uint64_t>::max();
-      const std::string& text = node.Scalar();
+      const std::string& text = node.scalar();
       if (text.find_first_not_of("+-0123456789") != std::string::npos) return fail("an integer");
       if (absl::StrContains(text, '-')) return fail("a non-negative integer");
       if (!absl::SimpleAtoi(text, &out->u64) || out->u64 > hi) {
@@ -391,7 +387,7 @@ void Converter::Store(Message* message, const FieldDescriptor* field, const Scal
 
 }  // namespace
 
-absl::Status YamlToMessage(const YAML::Node& node, google::protobuf::Message* message,
+absl::Status YamlToMessage(const YamlNode& node, google::protobuf::Message* message,
                            JobSpecLines* lines) {
   Converter converter(lines);
   converter.ConvertMessage(node, "", 1, message);

@@ -1,4 +1,4 @@
-// Fills a protobuf message from a YAML node tree, checking every key and
+// Fills a protobuf message from a YAML node tree (yaml_tree.h), checking every key and
 // value against the message's descriptor so that each error names the file,
 // the line and the field path.
 //
@@ -13,7 +13,7 @@
 //   - at most one field of a oneof may be set.
 //
 // Example:
-//   YAML::Node root = YAML::Load(text);
+//   YamlNode root = ParseYaml(text, "job.yaml")->at(0);
 //   v1::JobSpec spec;
 //   JobSpecLines lines("job.yaml");
 //   absl::Status status = YamlToMessage(root, &spec, &lines);
@@ -22,10 +22,10 @@
 #define CLUEDROP_CLI_YAML_MESSAGE_H_
 
 #include <google/protobuf/message.h>
-#include <yaml-cpp/yaml.h>
 
 #include "absl/status/status.h"
 #include "cli/job_spec_lines.h"
+#include "cli/yaml_tree.h"
 
 namespace cluedrop::cli {
 
@@ -34,7 +34,7 @@ namespace cluedrop::cli {
 // Returns INVALID_ARGUMENT listing every error found, one per line of the
 // message, each "FILE:LINE: FIELD.PATH: what" (past 20: "FILE: N more errors
 // not shown"); `*message` is then partly filled and should be discarded.
-absl::Status YamlToMessage(const YAML::Node& node, google::protobuf::Message* message,
+absl::Status YamlToMessage(const YamlNode& node, google::protobuf::Message* message,
                            JobSpecLines* lines);
 
 }  // namespace cluedrop::cli

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Copies the shared libraries that the given binaries load from the build
 # stage's system (gRPC, Protobuf, abseil, prometheus-cpp, SQLite, PCRE2,
-# yaml-cpp, ICU, OpenSSL, ...) into DEST, so that the final image needs no
+# libyaml, ICU, OpenSSL, ...) into DEST, so that the final image needs no
 # -dev packages and no compiler. Left out, because the final base image has
 # them or they are copied whole by the Dockerfile:
 #   - glibc (libc, libm, libdl, libpthread, librt, libutil, ld-linux),
