@@ -26,6 +26,9 @@ void RegisterDaemonClientFlags(FlagSet* flags, DaemonClientOptions* options) {
   flags->Add("address", &options->channel.target, "daemon host:port").Env("CLUEDROP_COORDINATOR");
   flags->Add("tls", &options->channel.use_tls, "connect with TLS");
   flags->Add("tls_ca_file", &options->channel.tls.ca_file, "PEM roots for --tls");
+  flags->Add("tls_cert_file", &options->channel.tls.cert_file,
+             "PEM client certificate, for a daemon that requires one (mutual TLS)");
+  flags->Add("tls_key_file", &options->channel.tls.key_file, "PEM key of --tls_cert_file");
   flags->Add("timeout_ms", &options->timeout_ms, "deadline of the call, in ms");
 }
 

@@ -28,11 +28,15 @@ void AddJobClientFlags(FlagSet* flags, JobClientOptions* options) {
   flags->Add("timeout_s", &options->timeout_s, "deadline of each call, in seconds");
 }
 
-absl::StatusOr<std::unique_ptr<JobStub>> ConnectJobService(const JobClientOptions& options) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectCoordinator(const JobClientOptions& options) {
   ChannelOptions channel = options.channel;
   channel.use_tls = channel.use_tls || !channel.tls.ca_file.empty() ||
                     !channel.tls.cert_file.empty() || !channel.tls.key_file.empty();
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> made = MakeChannel(channel);
+  return MakeChannel(channel);
+}
+
+absl::StatusOr<std::unique_ptr<JobStub>> ConnectJobService(const JobClientOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> made = ConnectCoordinator(options);
   if (!made.ok()) return made.status();
   return std::unique_ptr<JobStub>(v1::JobService::NewStub(*made));
 }

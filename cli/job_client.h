@@ -64,6 +64,10 @@ using JobStub = v1::JobService::StubInterface;
 // NOT_FOUND for bad TLS settings or files.
 absl::StatusOr<std::unique_ptr<JobStub>> ConnectJobService(const JobClientOptions& options);
 
+// The channel behind ConnectJobService (TLS when --tls or any of the TLS
+// files is given), for the other services the CLI calls (`results`).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectCoordinator(const JobClientOptions& options);
+
 // A context with the --timeout_s deadline and the bearer token.
 std::unique_ptr<grpc::ClientContext> NewCallContext(const JobClientOptions& options);
 

@@ -26,7 +26,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ChannelOptions&
     return absl::InvalidArgumentError("channel target is empty (expected host:port)");
   }
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      MakeChannelCredentials(options.use_tls, options.tls);
+      MakeChannelCredentials(options.use_tls, options.tls, options.tls_refresh_s);
   if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time_ms));

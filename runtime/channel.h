@@ -29,6 +29,8 @@ struct ChannelOptions {
   // Use TLS; `tls.ca_file` holds the roots (system roots when empty).
   bool use_tls = false;
   TlsFiles tls = {};
+  // How often the TLS files are re-read (certificate rotation), seconds.
+  unsigned int tls_refresh_s = 10;
   // HTTP/2 keepalive ping period and ack timeout.
   int64_t keepalive_time_ms = 30000;
   int64_t keepalive_timeout_ms = 10000;

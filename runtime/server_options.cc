@@ -12,7 +12,8 @@ void RegisterServerFlags(FlagSet* flags, ServerOptions* options) {
   flags->Add("tls_client_ca_file", &options->tls.ca_file,
              "PEM CA bundle; when set, clients must present a certificate it signed");
   flags->Add("tls_refresh_s", &options->tls_refresh_s,
-             "re-read the TLS files this often, in seconds (certificate rotation)");
+             "re-read the TLS files this often, in seconds (certificate rotation; a worker's "
+             "coordinator client certificate too)");
   flags->Add("shutdown_drain_ms", &options->shutdown_drain_ms,
              "after SIGTERM, report NOT_SERVING this long before stopping, in ms");
   flags->Add("shutdown_grace_ms", &options->shutdown_grace_ms,

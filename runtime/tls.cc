@@ -23,6 +23,23 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   return buffer.str();
 }
 
+namespace {
+
+// Each file of `files` that is named can be read and holds PEM.
+absl::Status CheckPemFiles(const TlsFiles& files) {
+  for (const std::string& path : {files.cert_file, files.key_file, files.ca_file}) {
+    if (path.empty()) continue;
+    absl::StatusOr<std::string> pem = ReadFileToString(path);
+    if (!pem.ok()) return pem.status();
+    if (pem->find("-----BEGIN ") == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": not a PEM file"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files, unsigned int refresh_interval_s) {
   if (files.cert_file.empty() && files.key_file.empty()) {
@@ -38,14 +55,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   // start; the provider then re-reads them every refresh_interval_s, so a
   // rotated certificate (cert-manager renewing a Secret) is served without
   // a restart.
-  for (const std::string& path : {files.cert_file, files.key_file, files.ca_file}) {
-    if (path.empty()) continue;
-    absl::StatusOr<std::string> pem = ReadFileToString(path);
-    if (!pem.ok()) return pem.status();
-    if (pem->find("-----BEGIN ") == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": not a PEM file"));
-    }
-  }
+  if (absl::Status checked = CheckPemFiles(files); !checked.ok()) return checked;
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       files.key_file, files.cert_file, files.ca_file, std::max(1u, refresh_interval_s));
   grpc::experimental::TlsServerCredentialsOptions options(provider);
@@ -60,26 +70,33 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    bool use_tls, const TlsFiles& files) {
+    bool use_tls, const TlsFiles& files, unsigned int refresh_interval_s) {
   if (!use_tls) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions options;
-  if (!files.ca_file.empty()) {
-    absl::StatusOr<std::string> ca = ReadFileToString(files.ca_file);
-    if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *ca;
-  }
   if (files.cert_file.empty() != files.key_file.empty()) {
     return absl::InvalidArgumentError("tls_cert_file and tls_key_file must be given together");
   }
-  if (!files.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFileToString(files.cert_file);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFileToString(files.key_file);
-    if (!key.ok()) return key.status();
-    options.pem_cert_chain = *cert;
-    options.pem_private_key = *key;
+  if (absl::Status checked = CheckPemFiles(files); !checked.ok()) return checked;
+  if (files.cert_file.empty() && files.ca_file.empty()) {
+    return grpc::SslCredentials(grpc::SslCredentialsOptions());  // system roots
   }
-  return grpc::SslCredentials(options);
+  // The files are watched like the server's: a renewed client certificate
+  // (or CA bundle) is used by the next handshake without a restart.
+  const unsigned int every = std::max(1u, refresh_interval_s);
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider;
+  if (files.cert_file.empty()) {
+    provider =
+        std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(files.ca_file, every);
+  } else {
+    provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        files.key_file, files.cert_file, files.ca_file, every);
+  }
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(provider);
+  if (!files.ca_file.empty()) options.watch_root_certs();
+  if (!files.cert_file.empty()) options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  options.set_check_call_host(true);
+  return grpc::experimental::TlsCredentials(options);
 }
 
 }  // namespace cluedrop

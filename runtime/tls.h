@@ -31,9 +31,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files, unsigned int refresh_interval_s = 10);
 
 // Insecure when `use_tls` is false. With TLS, roots come from `files.ca_file`
-// or the system default when empty.
+// or the system default when empty; `cert_file` + `key_file` are the client
+// certificate for mutual TLS. Given files are checked now (NOT_FOUND,
+// INVALID_ARGUMENT as above) and then re-read every `refresh_interval_s`
+// seconds: a renewed client certificate is used by the next handshake.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    bool use_tls, const TlsFiles& files);
+    bool use_tls, const TlsFiles& files, unsigned int refresh_interval_s = 10);
 
 // Reads a whole file; NOT_FOUND naming the file when it cannot be opened.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);

@@ -12,7 +12,10 @@ SUCCEEDS. Then the refusals and a certificate rotation:
   - another submitter's certificate does not see the job (NOT_FOUND);
   - the coordinator's certificate is replaced on disk: new connections get
     the new one within --tls_refresh_s, without a restart, and the CLI keeps
-    working.
+    working;
+  - a scorer's client certificate is replaced on disk: a scorer started with
+    one the coordinator does not trust registers, under the new
+    certificate's identity, once a valid one is written, without a restart.
 
 Usage: mtls_cluster_test.py --bin DIR --fixtures DIR/oracle/models --paper-data DIR --work DIR
 """
@@ -24,7 +27,7 @@ import time
 
 from cluedrop_local import LocalCluster
 from cluedrop_testing import dump_logs, fail, log, on_failure
-from cluedrop_testing.certs import CertAuthority, served_serial
+from cluedrop_testing.certs import Cert, CertAuthority, served_serial
 from cluedrop_testing.specs import add_cluster_args, write_train_job
 
 
@@ -111,6 +114,17 @@ def main():
         if want not in events:
             fail(f"watch lacks {want!r}")
 
+    # `cluedrop results` over mTLS: the TLS files imply --tls for TrainService too.
+    results = os.path.join(args.work, "results.jsonl")
+    got = cli(alice, "results", job_id, "--output", results)
+    if got.returncode != 0:
+        fail(f"results over mTLS: exit {got.returncode}: {got.stderr[-600:]}")
+    with open(results) as f:
+        documents = sum(1 for _ in f)
+    if documents != 20:
+        fail(f"results over mTLS: {documents} documents, want 20")
+    log(f"$ cluedrop results (alice's certificate, no --tls) -> {documents} documents")
+
     # Refusals.
     def refused(name, proc, code, text):
         out = proc.stdout + proc.stderr
@@ -129,6 +143,16 @@ def main():
     if listed.get("jobs"):
         fail(f"bob lists alice's jobs: {listed}")
     log("  another submitter lists no jobs")
+
+    # The probe command the Kubernetes mTLS component runs in the coordinator's pod.
+    probe = ["health", f"--address={cluster.address}", "--tls", f"--tls_ca_file={ca.cert}"]
+    with_cert = cluster.cli(*probe, f"--tls_cert_file={server.cert}",
+                            f"--tls_key_file={server.key}", timeout=30)
+    without = cluster.cli(*probe, timeout=30)
+    if with_cert.returncode != 0 or without.returncode == 0:
+        fail(f"cluedrop health over mTLS: exit {with_cert.returncode} with a client certificate "
+             f"(want 0), {without.returncode} without (want 1): {with_cert.stderr} {without.stderr}")
+    log("  cluedrop health --tls_cert_file: SERVING; without a client certificate: refused")
 
     # Rotation: a new server certificate on disk is served without a restart.
     before = served_serial(cluster.address, ca.cert, alice)
@@ -150,6 +174,32 @@ def main():
         fail(f"after rotation: exit {again.returncode}: {again.stderr}")
     log(f"rotation: served serial {before} -> {after} without a restart (pid {pid}); the CLI "
         f"still connects")
+    # Client rotation: the scorer's certificate file is re-read too.
+    live_scorer = Cert(cert=os.path.join(certs, "scorer-live.pem"),
+                       key=os.path.join(certs, "scorer-live.key"))
+    untrusted = rogue.issue("scorer-untrusted", "scorer-rot", roles=["scorer"])
+    shutil.copy(untrusted.cert, live_scorer.cert)
+    shutil.copy(untrusted.key, live_scorer.key)
+    os.chmod(live_scorer.key, 0o600)
+    rotating = cluster.add_scorer("scorer-rot", args=[
+        *tls_args("coordinator_", ca.cert, live_scorer), "--tls_refresh_s=1"])
+    time.sleep(4)
+    if "registered as" in open(rotating.log_path).read():
+        fail("a scorer with a certificate from another CA registered")
+    renewed = ca.issue("scorer-renewed", "scorer-rot", roles=["scorer"])
+    shutil.copy(renewed.key, live_scorer.key + ".new")
+    shutil.copy(renewed.cert, live_scorer.cert + ".new")
+    os.replace(live_scorer.key + ".new", live_scorer.key)
+    os.replace(live_scorer.cert + ".new", live_scorer.cert)
+    rotated_at = time.time()
+    while "registered as" not in open(rotating.log_path).read():
+        if time.time() - rotated_at > 40 or rotating.process.poll() is not None:
+            fail(f"the scorer did not register within 40 s of its certificate's renewal: "
+                 f"{open(rotating.log_path).read()[-1500:]}")
+        time.sleep(0.5)
+    log(f"client rotation: scorer-rot refused with a rogue-CA certificate, registered "
+        f"{time.time() - rotated_at:.1f} s after the file was replaced by a valid one "
+        f"(pid {rotating.process.pid}, no restart)")
     cluster.stop()
     log(f"mtls cluster: PASS ({time.time() - started:.1f} s)")
 

@@ -128,6 +128,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeCoordinatorChannel(
   channel.target = worker.coordinator;
   channel.use_tls = client.tls;
   channel.tls = client.tls_files;
+  channel.tls_refresh_s = worker.server.tls_refresh_s;
   return MakeChannel(channel);
 }
 

@@ -69,8 +69,10 @@ organizationalUnitName = optional
     def issue(self, name: str, common_name: str, roles: tuple[str, ...] | list[str] = (),
               server: bool = False, expired: bool = False) -> Cert:
         """A certificate for CN=`common_name` with one OU per role; `server`
-        adds SANs localhost and 127.0.0.1; `expired` makes it valid only in
-        2020."""
+        adds SANs localhost and 127.0.0.1 and the usage serverAuth besides
+        clientAuth (like the Kubernetes cert-manager component's coordinator
+        certificate, which its own health probes present); `expired` makes it
+        valid only in 2020."""
         key = os.path.join(self.directory, f"{name}.key")
         csr = os.path.join(self.directory, f"{name}.csr")
         cert = os.path.join(self.directory, f"{name}.pem")
@@ -87,7 +89,8 @@ organizationalUnitName = optional
             ext = os.path.join(self.directory, f"{name}.ext")
             with open(ext, "w") as f:
                 f.write("basicConstraints=CA:FALSE\n")
-                f.write("extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                f.write("extendedKeyUsage=serverAuth,clientAuth\n"
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
                         if server else "extendedKeyUsage=clientAuth\n")
             _openssl("x509", "-req", "-in", csr, "-CA", self.cert, "-CAkey", self.key,
                      "-CAcreateserial", "-out", cert, "-days", "2", "-sha256", "-extfile", ext)
