@@ -12,8 +12,10 @@
                the vendored subset schema (tests/deploy/schemas). A kind with
                no schema is an error, never a warning. With kubectl (or
                kustomize) on PATH the overlays (and gpu + components/tls) are
-               also rendered and every rendered object validated; without it
-               that step says SKIP and why.
+               also rendered and every rendered object validated (gpu +
+               components/tls, and gpu + tls + mtls + cert-manager, whose
+               wiring is checked: client certificates per role, OU = role);
+               without it that step says SKIP and why.
   kustomize    every path each kustomization.yaml lists exists, every patch
                target / replicas / images entry names something in the base,
                and every file in base/ is listed (no orphan manifest).
@@ -25,6 +27,9 @@
   promtool-config / promtool-rules / promtool-test
                promtool check config / check rules / test rules; every alert
                has a unit test that expects it to fire.
+  netpol       the base NetworkPolicies, evaluated (netpol.py): who reaches
+               the trainers' c10d store (trainers only), the scorers (only
+               Prometheus), the coordinator (everyone, on its gRPC port).
   grafana      dashboards parse, panels have unique ids and PromQL targets on
                the ${datasource} variable, cluedrop metrics are filtered by
                the $job variable, provisioning files parse.
@@ -42,7 +47,8 @@ import tempfile
 
 import yaml
 
-import promql_names  # tests/deploy, next to this script
+import netpol  # tests/deploy, next to this script
+import promql_names
 from cluedrop_testing import Checks, log, run
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -171,26 +177,30 @@ class Validator:
             raise SystemExit(1)
         self.kv = kubernetes_validate
         self.version = kubernetes_version
-        with open(os.path.join(SCHEMAS, "monitoring.coreos.com_v1.json")) as f:
-            self.monitoring = json.load(f)
+        # API groups Kubernetes does not define: vendored subset schemas.
+        self.vendored = {}
+        for api in ("monitoring.coreos.com/v1", "cert-manager.io/v1"):
+            with open(os.path.join(SCHEMAS, api.replace("/", "_") + ".json")) as f:
+                self.vendored[api] = json.load(f)
         self.jsonschema = jsonschema
 
     def validate(self, doc, where):
         kind = doc.get("kind")
         api = doc.get("apiVersion", "")
         label = f"{where}: {kind}/{doc.get('metadata', {}).get('name')}"
-        if api.startswith("monitoring.coreos.com/"):
-            schema = self.monitoring["definitions"].get(kind)
-            if api != "monitoring.coreos.com/v1" or schema is None:
+        group = api.split("/")[0]
+        if group in ("monitoring.coreos.com", "cert-manager.io"):
+            schema = self.vendored.get(api, {}).get("definitions", {}).get(kind)
+            if schema is None:
                 fail(f"{label}: no vendored schema for {api} {kind} (tests/deploy/schemas)")
                 return
-            resolver_schema = dict(schema, definitions=self.monitoring["definitions"])
+            resolver_schema = dict(schema, definitions=self.vendored[api]["definitions"])
             errors = sorted(self.jsonschema.Draft7Validator(resolver_schema).iter_errors(doc),
                             key=lambda e: list(e.path))
             for error in errors:
                 fail(f"{label}: {'/'.join(map(str, error.path))}: {error.message}")
             if not errors:
-                log(f"ok  {label} (vendored monitoring.coreos.com/v1 subset schema)")
+                log(f"ok  {label} (vendored {api} subset schema)")
             return
         try:
             self.kv.validate(doc, self.version, strict=True)
@@ -236,17 +246,22 @@ def cmd_k8s(args):
         return
     overlays = sorted(glob.glob(os.path.join(K8S, "overlays", "*")))
     with tempfile.TemporaryDirectory() as tmp:
-        # gpu + the TLS component, as deploy/README.md describes.
-        combo = os.path.join(tmp, "gpu-tls")
-        os.makedirs(combo)
-        with open(os.path.join(combo, "kustomization.yaml"), "w") as f:
-            yaml.safe_dump({
-                "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                "resources": [os.path.relpath(os.path.join(K8S, "overlays", "gpu"), combo)],
-                "components": [os.path.relpath(os.path.join(K8S, "components", "tls"), combo)],
-            }, f)
-        for directory in overlays + [combo]:
-            name = rel(directory) if directory != combo else "overlays/gpu + components/tls"
+        # gpu + the optional components, as deploy/README.md describes.
+        combos = {}
+        for label, components in (("tls", ["tls"]),
+                                  ("tls + mtls + cert-manager", ["tls", "mtls", "cert-manager"])):
+            combo = os.path.join(tmp, "gpu-" + "-".join(components))
+            os.makedirs(combo)
+            with open(os.path.join(combo, "kustomization.yaml"), "w") as f:
+                yaml.safe_dump({
+                    "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                    "resources": [os.path.relpath(os.path.join(K8S, "overlays", "gpu"), combo)],
+                    "components": [os.path.relpath(os.path.join(K8S, "components", c), combo)
+                                   for c in components],
+                }, f)
+            combos[combo] = f"overlays/gpu + components/{label}"
+        for directory in overlays + list(combos):
+            name = combos.get(directory, rel(directory))
             docs = render(command, directory)
             log(f"$ {' '.join(command)} {name}: {len(docs)} objects")
             kinds = {d.get("kind") for d in docs}
@@ -262,6 +277,53 @@ def cmd_k8s(args):
                 fail("overlays/cpu-dev requests nvidia.com/gpu")
             if os.path.basename(directory) == "gpu" and not gpu:
                 fail("overlays/gpu requests no nvidia.com/gpu")
+            if "mtls" in name:
+                check_mtls_render(name, docs)
+
+
+def check_mtls_render(name, docs):
+    """Every caller of the coordinator presents a client certificate that
+    cert-manager issues with the role as OU; the workers send no token."""
+    by_kind = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    certificates = {d["spec"]["secretName"]: d for d in docs if d["kind"] == "Certificate"}
+    coordinator = by_kind[("StatefulSet", "cluedrop-coordinator")]["spec"]["template"]["spec"]
+    container = coordinator["containers"][0]
+    if "--tls_client_ca_file=/etc/cluedrop/tls/ca.crt" not in container["args"]:
+        fail(f"{name}: the coordinator does not require client certificates")
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        command = container[probe]["exec"]["command"]
+        if "--tls_cert_file=/etc/cluedrop/tls/tls.crt" not in command:
+            fail(f"{name}: the coordinator's {probe} presents no client certificate: {command}")
+    if "client auth" not in certificates.get("cluedrop-tls", {}).get("spec", {}).get("usages", []):
+        fail(f"{name}: cluedrop-tls is not issued for client auth (the probes use it)")
+    for kind, workload, role in (("Deployment", "cluedrop-scorer", "scorer"),
+                                 ("StatefulSet", "cluedrop-trainer", "trainer")):
+        pod = by_kind[(kind, workload)]["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        secrets = {v["name"]: v.get("secret", {}).get("secretName") for v in pod["volumes"]}
+        mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+        want_secret = f"cluedrop-{role}-tls"
+        if secrets.get("client-tls") != want_secret or mounts.get("client-tls") != \
+                "/etc/cluedrop/client-tls":
+            fail(f"{name}: {workload} does not mount {want_secret} at /etc/cluedrop/client-tls")
+        for flag in ("--coordinator_tls", "--coordinator_tls_ca_file=/etc/cluedrop/tls/ca.crt",
+                     "--coordinator_tls_cert_file=/etc/cluedrop/client-tls/tls.crt",
+                     "--coordinator_tls_key_file=/etc/cluedrop/client-tls/tls.key"):
+            if flag not in c["args"]:
+                fail(f"{name}: {workload} lacks {flag}")
+        token = [e for e in c["env"] if e["name"] == "CLUEDROP_TOKEN_FILE"]
+        if len(token) != 1 or token[0].get("value") != "":
+            fail(f"{name}: {workload} still sends a bearer token: {token}")
+        cert = certificates.get(want_secret)
+        if cert is None:
+            fail(f"{name}: no Certificate writes {want_secret}")
+            continue
+        if cert["spec"].get("subject", {}).get("organizationalUnits") != [role]:
+            fail(f"{name}: {want_secret}'s OU is not [{role!r}]")
+        if "client auth" not in cert["spec"].get("usages", []):
+            fail(f"{name}: {want_secret} is not issued for client auth")
+    log(f"{name}: coordinator requires client certificates; scorer and trainer present "
+        f"cert-manager certificates with OU = role and send no token")
 
 
 # -------------------------------------------------------------- kustomize ---
@@ -617,6 +679,54 @@ def cmd_grafana(args):
         log(f"{rel(path)}: ok")
 
 
+def cmd_netpol(args):
+    objects = base_objects()
+    policies = [dict(doc, metadata=dict(doc["metadata"], namespace="cluedrop"))
+                for (kind, _), doc in objects.items() if kind == "NetworkPolicy"]
+    component = {}
+    for kind in ("StatefulSet", "Deployment"):
+        for (k, name), doc in objects.items():
+            if k == kind:
+                labels = doc["spec"]["template"]["metadata"]["labels"]
+                component[labels["app.kubernetes.io/component"]] = netpol.Pod("cluedrop", labels)
+    for needed in ("coordinator", "scorer", "trainer"):
+        if needed not in component:
+            fail(f"no pod template for the {needed}")
+            return
+    coordinator, scorer, trainer = component["coordinator"], component["scorer"], component["trainer"]
+    tenant = netpol.Pod("another-team", {"app": "anything"})
+    same_namespace_stranger = netpol.Pod("cluedrop", {"app": "debug-shell"})
+    monitoring = netpol.Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
+    store, gloo = 29500, 41234
+    cases = [
+        ("a trainer rank -> rank 0's c10d store", trainer, trainer, store, True),
+        ("a trainer rank -> another's Gloo/NCCL port", trainer, trainer, gloo, True),
+        ("a scorer -> a trainer's c10d store", scorer, trainer, store, False),
+        ("the coordinator -> a trainer's c10d store", coordinator, trainer, store, False),
+        ("another namespace's pod -> a trainer's c10d store", tenant, trainer, store, False),
+        ("an unlabelled pod in the namespace -> a trainer's c10d store",
+         same_namespace_stranger, trainer, store, False),
+        ("Prometheus -> a trainer's c10d store", monitoring, trainer, store, False),
+        ("Prometheus -> a trainer's metrics", monitoring, trainer, 9466, True),
+        ("a scorer -> another scorer", scorer, scorer, 9465, False),
+        ("another namespace's pod -> a scorer's metrics", tenant, scorer, 9465, False),
+        ("Prometheus -> a scorer's metrics", monitoring, scorer, 9465, True),
+        ("a scorer -> the coordinator's gRPC", scorer, coordinator, 50051, True),
+        ("a trainer -> the coordinator's gRPC", trainer, coordinator, 50051, True),
+        ("a client in another namespace -> the coordinator's gRPC", tenant, coordinator, 50051, True),
+        ("a client in another namespace -> the coordinator's metrics", tenant, coordinator, 9464,
+         False),
+        ("a scorer -> the internet (or any non-cluedrop pod)", scorer, tenant, 443, False),
+    ]
+    for what, source, destination, port, expect in cases:
+        got = netpol.allowed(policies, source, destination, port)
+        verdict = "allowed" if got else "denied"
+        if got != expect:
+            fail(f"{what} (port {port}): {verdict}, want {'allowed' if expect else 'denied'}")
+        else:
+            log(f"{what} (port {port}): {verdict}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -632,13 +742,14 @@ def main():
         p = sub.add_parser(name)
         p.add_argument("--promtool", default="promtool")
     sub.add_parser("grafana")
+    sub.add_parser("netpol")
     args = parser.parse_args()
     promql_names.self_test()
     {
         "dockerfiles": cmd_dockerfiles, "k8s": cmd_k8s, "kustomize": cmd_kustomize,
         "flags": cmd_flags, "promtool-config": cmd_promtool_config,
         "promtool-rules": cmd_promtool_rules, "promtool-test": cmd_promtool_test,
-        "grafana": cmd_grafana,
+        "grafana": cmd_grafana, "netpol": cmd_netpol,
     }[args.command](args)
     if CHECKS.failures:
         print(f"{CHECKS.failures} check(s) failed", flush=True)

@@ -80,8 +80,12 @@ class Collectives {
 };
 
 struct StoreOptions {
-  // Rank 0's address; rank 0 listens on all interfaces, the others connect.
+  // Rank 0's address: the others connect to it.
   std::string host = "127.0.0.1";
+  // Rank 0 listens on this address only (an IP or a name; "": every
+  // interface). Binding to the address the ranks use keeps the store off the
+  // host's other networks (127.0.0.1: this machine only; docs/security.md).
+  std::string bind_host;
   // Rank 0: the port to listen on (0: any free port, read back with port()).
   // Other ranks: the port rank 0 listens on.
   int port = 29500;

@@ -2,8 +2,14 @@
 // on 127.0.0.1) and the fake collectives.
 #include "workers/trainer/process_group.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <torch/torch.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "workers/trainer/process_group_fake.h"
 #include "workers/trainer/train_test_util.h"
@@ -85,6 +91,71 @@ TEST(ProcessGroupTest, ConnectingWithoutRankZeroIsUnavailable) {
   o.timeout = std::chrono::milliseconds(300);
   auto client = RendezvousStore::Create(o);
   EXPECT_EQ(client.status().code(), StatusCode::kUnavailable) << client.status();
+}
+
+// True when a TCP connection to ip:port is accepted.
+bool Reachable(const char* ip, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, ip, &addr.sin_addr);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+// Store confinement by bind address: rank 0 bound to 127.0.0.1 answers there
+// and nowhere else (127.0.0.2 is this machine too, so an all-interfaces
+// store answers there); the ranks still meet and reduce.
+TEST(ProcessGroupTest, StoreBoundToAnAddressIsReachableOnlyThere) {
+  StoreOptions open;
+  open.port = 0;
+  open.world_size = 2;
+  auto everywhere = RendezvousStore::Create(open);
+  ASSERT_TRUE(everywhere.ok()) << everywhere.status();
+  EXPECT_TRUE(Reachable("127.0.0.2", (*everywhere)->port()));
+
+  StoreOptions bound = open;
+  bound.bind_host = "127.0.0.1";
+  auto server = RendezvousStore::Create(bound);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  ASSERT_GT(port, 0);
+  EXPECT_TRUE(Reachable("127.0.0.1", port));
+  EXPECT_FALSE(Reachable("127.0.0.2", port));
+  StoreOptions peer;
+  peer.rank = 1;
+  peer.world_size = 2;
+  peer.port = port;
+  auto client = RendezvousStore::Create(peer);
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<Status> results(2);
+  std::thread other([&] {
+    auto pg = CreateProcessGroup(*client, ProcessGroupOptions());
+    if (!pg.ok()) {
+      results[1] = pg.status();
+      return;
+    }
+    torch::Tensor t = torch::full({3}, 2.0);
+    results[1] = (*pg)->AllReduceSync(t, ReduceOp::kSum);
+  });
+  auto pg = CreateProcessGroup(*server, ProcessGroupOptions());
+  if (pg.ok()) {
+    torch::Tensor t = torch::full({3}, 1.0);
+    results[0] = (*pg)->AllReduceSync(t, ReduceOp::kSum);
+    if (results[0].ok() && !torch::equal(t, torch::full({3}, 3.0))) {
+      results[0] = InternalError("sum wrong");
+    }
+  } else {
+    results[0] = pg.status();
+  }
+  other.join();
+  EXPECT_TRUE(results[0].ok()) << results[0];
+  EXPECT_TRUE(results[1].ok()) << results[1];
+
+  bound.bind_host = "no-such-host.invalid";
+  EXPECT_EQ(RendezvousStore::Create(bound).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(ProcessGroupTest, BackendMustMatchDevice) {

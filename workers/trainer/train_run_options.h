@@ -26,6 +26,8 @@ struct RendezvousSpec {
   // others connect to store_host:store_port.
   std::string store_host = "127.0.0.1";
   int store_port = 0;
+  // Rank 0 listens on this address only ("": every interface).
+  std::string store_bind_host;
   // Rank 0: called with the port the store listens on, before waiting for
   // the other ranks.
   std::function<void(int)> on_store_port;

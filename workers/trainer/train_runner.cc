@@ -132,6 +132,7 @@ StatusOr<Collective> Join(const RendezvousSpec& r, const torch::Device& device) 
   StoreOptions so;
   so.host = r.store_host;
   so.port = r.store_port;
+  so.bind_host = r.store_bind_host;
   so.rank = r.rank;
   so.world_size = r.world_size;
   so.timeout = std::chrono::milliseconds(r.timeout_ms);

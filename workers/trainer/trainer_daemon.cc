@@ -1,5 +1,6 @@
 #include "workers/trainer/trainer_daemon.h"
 
+#include <arpa/inet.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -25,6 +26,22 @@
 
 namespace cluedrop::trainer {
 namespace {
+
+// Where rank 0's store listens: --store_bind_host, else the store address's
+// host when it is an IP address (so 127.0.0.1 keeps the store on this
+// machine), else every interface.
+std::string StoreBindHost(const TrainerDaemonOptions& options, const std::string& store_host) {
+  if (!options.store_bind_host.empty()) return options.store_bind_host;
+  in6_addr v6;
+  in_addr v4;
+  const std::string bare = store_host.size() > 2 && store_host.front() == '['
+                               ? store_host.substr(1, store_host.size() - 2)
+                               : store_host;
+  if (inet_pton(AF_INET, bare.c_str(), &v4) == 1 || inet_pton(AF_INET6, bare.c_str(), &v6) == 1) {
+    return bare;
+  }
+  return "";
+}
 
 std::string TrainingDevice(const std::string& device) {
   if (device == "auto") return QueryDevices().gpus.empty() ? "cpu" : "cuda:0";
@@ -254,6 +271,7 @@ absl::Status RunOneJob(const TrainerDaemonOptions& options, TrainerClient& clien
     CLUEDROP_ASSIGN_OR_RETURN(auto host_port, SplitHostPort(m.rendezvous_address));
     rendezvous.store_host = host_port.first;
     rendezvous.store_port = host_port.second;
+    if (m.rank == 0) rendezvous.store_bind_host = StoreBindHost(options, host_port.first);
   }
 
   std::atomic<bool> cancelled{false};
@@ -352,6 +370,9 @@ void RegisterTrainerFlags(FlagSet* flags, TrainerDaemonOptions* options) {
   RegisterCoordinatorClientFlags(flags, &options->client);
   flags->Add("store_address", &options->store_address,
              "host:port this trainer hosts the c10d TCPStore on when it is rank 0");
+  flags->Add("store_bind_host", &options->store_bind_host,
+             "address the c10d TCPStore listens on (default: --store_address's host when it "
+             "is an IP address, else every interface)");
   flags->Add("cache_dir", &options->cache_dir, "local cache of the streamed scored shards");
   flags->Add("job_id", &options->job_id, "train only this job (default: any that needs trainers)");
   flags->Add("report_every_steps", &options->report_every_steps,

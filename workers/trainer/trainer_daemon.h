@@ -39,6 +39,9 @@ struct TrainerDaemonOptions {
   // host:port this trainer hosts the c10d TCPStore on when it is rank 0;
   // the other ranks connect there.
   std::string store_address = "127.0.0.1:29500";
+  // The address the store listens on ("": the host of store_address when it
+  // is an IP address, else every interface). Kubernetes passes the pod IP.
+  std::string store_bind_host;
   // Local cache of the streamed scored shards.
   std::string cache_dir = "cluedrop-trainer-cache";
   // Only this job ("" = any job that needs trainers).
