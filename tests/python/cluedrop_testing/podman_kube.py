@@ -21,13 +21,17 @@ What it honours, from the rendered objects (`kubectl kustomize OVERLAY`):
   <service>, <service>.<namespace>.svc and <service>.<namespace>.svc.cluster.local
   for every Service that selects it, and a StatefulSet pod also to
   <pod>.<serviceName>[.<namespace>.svc]; several pods behind one name give
-  several A records, as a headless Service does.
+  several A records, as a headless Service does;
+- pod IPs: the network has a subnet of its own and each pod a fixed IP
+  (--ip), so that a fieldRef to status.podIP (the trainers'
+  --store_bind_host) resolves before the container starts.
 
 Everything it runs or reads is recorded in `exercised` (object -> what), so
 a test can print which manifest fields a started container used.
 """
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -115,6 +119,11 @@ class KubeOnPodman:
         self.images = dict(images)
         self.prefix = prefix
         self.network = f"{prefix}-net"
+        # A subnet of our own, so that a pod's IP (status.podIP) is known
+        # before its container starts: pods get .10, .11, ... in start order.
+        digest = hashlib.sha256(prefix.encode()).digest()
+        self.subnet = f"10.{200 + digest[0] % 50}.{digest[1]}"
+        self.pod_ips: dict[str, str] = {}
         self.work = work
         self.log = log
         self.pods: dict[str, Pod] = {}
@@ -143,7 +152,13 @@ class KubeOnPodman:
     # ------------------------------------------------------------ set-up ---
     def create_network(self) -> None:
         podman("network", "rm", "-f", self.network, check=False)
-        podman("network", "create", self.network)
+        podman("network", "create", "--subnet", f"{self.subnet}.0/24", self.network)
+
+    def pod_ip(self, pod_name: str) -> str:
+        """The IP pod `pod_name` gets (allocated on first use)."""
+        if pod_name not in self.pod_ips:
+            self.pod_ips[pod_name] = f"{self.subnet}.{10 + len(self.pod_ips)}"
+        return self.pod_ips[pod_name]
 
     def volume(self, name: str, owner: tuple[int, int] | None) -> str:
         """A named volume (created once), owned by `owner` (fsGroup)."""
@@ -213,7 +228,8 @@ class KubeOnPodman:
             elif "fieldRef" in source:
                 path = source["fieldRef"]["fieldPath"]
                 env[e["name"]] = {"metadata.name": pod_name,
-                                  "metadata.namespace": self.namespace}[path]
+                                  "metadata.namespace": self.namespace,
+                                  "status.podIP": self.pod_ip(pod_name)}[path]
             else:
                 raise ValueError(f"{owner}: env {e['name']}: unsupported source {source}")
         return env
@@ -255,7 +271,8 @@ class KubeOnPodman:
         image = self.images[container["image"]]
         cname = f"{self.prefix}-{pod_name}"
         args = ["run", "-d", "--pull=never", "--name", cname, "--hostname", pod_name,
-                "--network", self.network, "--label", f"cluedrop-kube={self.prefix}",
+                "--network", self.network, "--ip", self.pod_ip(pod_name),
+                "--label", f"cluedrop-kube={self.prefix}",
                 # The image's HEALTHCHECK stays; podman's timer for it needs
                 # systemd, which these machines lack: healthcheck() runs it.
                 "--health-interval", "disable"]
