@@ -33,6 +33,8 @@ inline constexpr uint32_t kMaxCopies = 1000;
 inline constexpr uint32_t kMaxWorldSize = 1024;
 // Largest TrainingSpec.shuffle_buffer (samples a trainer rank holds).
 inline constexpr uint32_t kMaxShuffleBuffer = 1 << 20;
+// training.activation_checkpointing: no model has more layers.
+inline constexpr uint32_t kMaxCheckpointInterval = 1024;
 inline constexpr uint32_t kMaxShots = 64;
 inline constexpr uint32_t kMaxNewTokensLimit = 512;
 inline constexpr size_t kMaxLabelValueBytes = 256;

@@ -87,10 +87,7 @@ void CheckCorpus(const v1::CorpusSpec& c, Violations* v) {
   CheckEnum(v1::CorpusFormat_IsValid(c.format()), c.format(), "corpus.format", v);
 }
 
-void CheckReferenceModel(const v1::ReferenceModel& m, const std::string& path, Violations* v) {
-  if (m.checkpoint_dir().empty()) v->Add(path + ".checkpoint_dir", "required");
-  CheckEnum(v1::DType_IsValid(m.dtype()), m.dtype(), path + ".dtype", v);
-  const v1::DeviceMap& map = m.device_map();
+void CheckDeviceMap(const v1::DeviceMap& map, const std::string& path, Violations* v) {
   if (!ValidDevice(map.device())) {
     v->Add(path + ".device_map.device",
            absl::StrCat("must be \"cpu\", \"cuda\" or \"cuda:N\", got ", Quote(map.device())));
@@ -103,6 +100,12 @@ void CheckReferenceModel(const v1::ReferenceModel& m, const std::string& path, V
       v->Add(absl::StrCat(path, ".device_map.layer_split[", k, "]"), "must be > 0, got 0");
     }
   }
+}
+
+void CheckReferenceModel(const v1::ReferenceModel& m, const std::string& path, Violations* v) {
+  if (m.checkpoint_dir().empty()) v->Add(path + ".checkpoint_dir", "required");
+  CheckEnum(v1::DType_IsValid(m.dtype()), m.dtype(), path + ".dtype", v);
+  CheckDeviceMap(m.device_map(), path, v);
 }
 
 void CheckReferenceModels(const v1::ReferenceModelsSpec& r, Violations* v) {
@@ -164,6 +167,14 @@ void CheckTargetModel(const v1::JobSpec& spec, Violations* v) {
     }
   }
   CheckEnum(v1::DType_IsValid(t.dtype()), t.dtype(), "target_model.dtype", v);
+  CheckDeviceMap(t.device_map(), "target_model", v);
+  CheckEnum(v1::Quantization_IsValid(t.quantization()), t.quantization(),
+            "target_model.quantization", v);
+  if (t.quantization() == v1::QUANTIZATION_INT8 && lora.rank() == 0) {
+    v->Add("target_model.quantization",
+           "int8 needs a LoRA adapter to train (target_model.lora.rank > 0): the int8 base is "
+           "frozen");
+  }
 }
 
 void CheckAugmentation(const v1::AugmentationSpec& a, Violations* v) {
@@ -212,6 +223,11 @@ void CheckTraining(const v1::TrainingSpec& t, Violations* v) {
   if (!(t.weight_decay() >= 0 && std::isfinite(t.weight_decay()))) {
     v->Add("training.weight_decay",
            absl::StrCat("must be finite and >= 0, got ", t.weight_decay()));
+  }
+  if (t.activation_checkpointing() > kMaxCheckpointInterval) {
+    v->Add("training.activation_checkpointing",
+           absl::StrCat("must be <= ", kMaxCheckpointInterval,
+                        " (0: off, k: every k-th layer), got ", t.activation_checkpointing()));
   }
   if (t.shuffle_buffer() > kMaxShuffleBuffer) {
     v->Add("training.shuffle_buffer",

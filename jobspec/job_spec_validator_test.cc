@@ -197,6 +197,33 @@ TEST(JobSpecValidatorTest, Lora) {
   EXPECT_EQ(Check(spec), "OK");
 }
 
+// Issue 19: the target's device map, int8 base and activation checkpointing.
+TEST(JobSpecValidatorTest, TargetPlacementQuantizationAndCheckpointing) {
+  v1::JobSpec spec = TrainingSpec();
+  v1::TargetModelSpec* target = spec.mutable_target_model();
+  target->set_quantization(v1::QUANTIZATION_INT8);
+  EXPECT_EQ(Check(spec),
+            "target_model.quantization: int8 needs a LoRA adapter to train "
+            "(target_model.lora.rank > 0): the int8 base is frozen");
+  target->mutable_lora()->set_rank(16);
+  target->mutable_lora()->set_alpha(32);
+  EXPECT_EQ(Check(spec), "OK");
+  target->mutable_device_map()->set_device("cuda");
+  target->mutable_device_map()->add_layer_split(40);
+  target->mutable_device_map()->add_layer_split(0);
+  spec.mutable_training()->set_activation_checkpointing(5000);
+  target->set_quantization(static_cast<v1::Quantization>(9));
+  EXPECT_EQ(Check(spec),
+            "target_model.device_map.layer_split[1]: must be > 0, got 0; "
+            "target_model.quantization: unknown value 9; "
+            "training.activation_checkpointing: must be <= 1024 (0: off, k: every k-th layer), "
+            "got 5000");
+  target->mutable_device_map()->set_layer_split(1, 40);
+  target->set_quantization(v1::QUANTIZATION_INT8);
+  spec.mutable_training()->set_activation_checkpointing(1);
+  EXPECT_EQ(Check(spec), "OK");
+}
+
 TEST(JobSpecValidatorTest, Augmentation) {
   v1::JobSpec spec = ScoreOnlySpec();
   auto* aug = spec.mutable_augmentation();

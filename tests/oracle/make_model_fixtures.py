@@ -571,12 +571,59 @@ def build_variant(name, spec, tok, fast_tok, out_dir, device):
             "drawn from [3, vocab)."),
         **extra,
     )
+    meta["int8"] = write_int8_reference(ref_model, inp, logits, vdir)
     if device == "cuda":
         meta["bf16_cuda"] = write_bf16_reference(ref_model, inp, logits, left, vdir)
     with open(os.path.join(vdir, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
     meta["_seconds"] = time.time() - t0
     return meta
+
+
+def int8_absmax(w):
+    """Weight-only int8, one scale per output channel (the rows of an
+    nn.Linear weight [out, in]): scale = absmax / 127 (1 for a zero row),
+    q = round(w / scale) (half to even) clamped to [-127, 127]."""
+    w = w.float()
+    absmax = w.abs().amax(dim=1)
+    scale = torch.where(absmax > 0, absmax / 127.0, torch.ones_like(absmax))
+    q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8)
+    return q, scale
+
+
+@torch.no_grad()
+def write_int8_reference(ref_model, inp, logits_f32, vdir):
+    """int8.safetensors: the int8 values and scales of every quantized
+    weight (every nn.Linear / GPT-2 Conv1D but lm_head, as bitsandbytes'
+    8-bit loading) and the float32 logits of the model whose weights are the
+    dequantized q * scale."""
+    from transformers.pytorch_utils import Conv1D
+    m = copy.deepcopy(ref_model).eval()
+    tensors = {}
+    for name, module in m.named_modules():
+        if name == "lm_head" or not isinstance(module, (torch.nn.Linear, Conv1D)):
+            continue
+        conv = isinstance(module, Conv1D)  # weight [in, out]
+        w = module.weight.t() if conv else module.weight
+        q, scale = int8_absmax(w)
+        tensors[f"{name}.weight_int8"] = q.contiguous()
+        tensors[f"{name}.weight_scale"] = scale.contiguous()
+        deq = q.float() * scale[:, None]
+        module.weight.copy_(deq.t() if conv else deq)
+    assert tensors, "no linear layer quantized"
+    ids, mask, pos = inp["input_ids"], inp["attention_mask"], inp["position_ids"]
+    lg = forward(m, ids, mask, pos).logits.float()
+    tensors.update(input_ids=ids, attention_mask=mask, position_ids=pos, logits=lg.contiguous())
+    save_file(tensors, os.path.join(vdir, "int8.safetensors"))
+    real = logits_f32[mask.bool()]
+    return dict(
+        layers=len([k for k in tensors if k.endswith(".weight_int8")]),
+        int8_vs_f32_max_diff=real_maxdiff(lg, logits_f32, mask),
+        logits_abs_max=real.abs().max().item(),
+        argmax_agreement=(lg[mask.bool()].argmax(-1) == real.argmax(-1)).float().mean().item(),
+        notes="int8.safetensors: <module>.weight_int8 [out, in] int8 and <module>.weight_scale "
+              "[out] float32 per quantized layer; logits of the dequantized-weight model, float32",
+    )
 
 
 @torch.no_grad()

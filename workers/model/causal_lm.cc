@@ -131,6 +131,20 @@ StatusOr<int64_t> CausalLM::EnableLora(const std::vector<std::string>& targets, 
   return adapted;
 }
 
+StatusOr<int64_t> CausalLM::QuantizeBaseInt8() {
+  int64_t quantized = 0;
+  Status s = TorchCall("quantizing the base to int8", [&] {
+    for (const auto& item : named_modules(/*name_prefix=*/"", /*include_self=*/false)) {
+      auto linear = std::dynamic_pointer_cast<Linear>(item.value());
+      if (!linear || item.key() == "lm_head") continue;
+      linear->QuantizeInt8();
+      ++quantized;
+    }
+  });
+  if (!s.ok()) return s;
+  return quantized;
+}
+
 StatusOr<std::shared_ptr<CausalLM>> CreateCausalLM(const ModelConfig& config) {
   CLUEDROP_RETURN_IF_ERROR(ValidateModelConfig(config, "config"));
   try {

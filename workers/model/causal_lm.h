@@ -73,6 +73,17 @@ class CausalLM : public torch::nn::Module {
   // layers adapted; INVALID_ARGUMENT when a target matches nothing.
   StatusOr<int64_t> EnableLora(const std::vector<std::string>& targets, int64_t rank, double alpha);
 
+  // Weight-only int8 for the frozen base under LoRA (Linear::QuantizeInt8)
+  // on every linear layer but the output head (as bitsandbytes' 8-bit
+  // loading). Call before EnableLora and Place. Returns the layers quantized.
+  StatusOr<int64_t> QuantizeBaseInt8();
+
+  // Activation checkpointing while training: layers 0, k, 2k, ... keep only
+  // their input and are recomputed in backward (0: none, 1: every layer).
+  // Applies to forwards with grad enabled and no cache or observer.
+  void SetActivationCheckpointing(int64_t every) { checkpoint_every_ = every; }
+  int64_t activation_checkpointing() const { return checkpoint_every_; }
+
   // Moves layers to the devices of `map` (and converts to `dtype`).
   Status Place(const DeviceMap& map, torch::ScalarType dtype);
   // The device of input ids / the device logits come back on.
@@ -91,6 +102,11 @@ class CausalLM : public torch::nn::Module {
   Prologue Prepare(const torch::Tensor& input_ids, const ForwardOptions& options) const;
   // Records the step in the cache (after all layers ran).
   static void FinishStep(const ForwardOptions& options, const Prologue& prologue);
+  // The checkpoint interval for this forward (0 when it has a cache or an
+  // observer, which recomputation would feed twice).
+  int64_t checkpoint_every(const ForwardOptions& options) const {
+    return options.cache != nullptr || options.observer != nullptr ? 0 : checkpoint_every_;
+  }
 
   // Set by each family's constructor: what Place puts on the first layer's
   // device (embeddings), on each layer's, and on the last layer's (final
@@ -102,6 +118,7 @@ class CausalLM : public torch::nn::Module {
   torch::Device input_device_ = torch::kCPU;
   torch::Device output_device_ = torch::kCPU;
   torch::ScalarType dtype_ = torch::kFloat;
+  int64_t checkpoint_every_ = 0;
 };
 
 // A randomly initialised model for `config` on the CPU in float32.

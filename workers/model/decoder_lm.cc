@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 
+#include "workers/model/activation_checkpoint.h"
+
 namespace cluedrop::model {
 
 DecoderAttention::DecoderAttention(const ModelConfig& config, int64_t layer)
@@ -120,7 +122,15 @@ torch::Tensor DecoderLM::Forward(const torch::Tensor& input_ids, const ForwardOp
                    std::make_pair(RopeCosSin(inv_freq_, p.position_ids.to(device), dtype_), spec))
                .first;
     }
-    h = layers_[i]->forward(h.to(device), it->second.first, it->second.second, options);
+    if (CheckpointsLayer(checkpoint_every(options), i)) {
+      // Captured by value: the recomputation runs after Forward returns.
+      h = Checkpointed(h.to(device), [layer = layers_[i], rope = it->second.first,
+                                      spec = it->second.second, options](const torch::Tensor& x) {
+        return layer->forward(x, rope, spec, options);
+      });
+    } else {
+      h = layers_[i]->forward(h.to(device), it->second.first, it->second.second, options);
+    }
   }
   FinishStep(options, p);
   if (options.last_token_only) h = h.narrow(1, h.size(1) - 1, 1);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "workers/model/activation_checkpoint.h"
+
 namespace cluedrop::model {
 
 Gpt2Block::Gpt2Block(const ModelConfig& config, int64_t layer) : config_(config), layer_(layer) {
@@ -65,7 +67,14 @@ torch::Tensor Gpt2LM::Forward(const torch::Tensor& input_ids, const ForwardOptio
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     AttentionMaskSpec spec = p.spec;
     if (spec.key_valid.defined()) spec.key_valid = spec.key_valid.to(layer_devices_[i]);
-    h = blocks_[i]->forward(h.to(layer_devices_[i]), spec, options);
+    if (CheckpointsLayer(checkpoint_every(options), i)) {
+      h = Checkpointed(h.to(layer_devices_[i]),
+                       [block = blocks_[i], spec, options](const torch::Tensor& x) {
+                         return block->forward(x, spec, options);
+                       });
+    } else {
+      h = blocks_[i]->forward(h.to(layer_devices_[i]), spec, options);
+    }
   }
   FinishStep(options, p);
   if (options.last_token_only) h = h.narrow(1, h.size(1) - 1, 1);

@@ -22,18 +22,65 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, bool transposed) : trans
 }
 
 torch::Tensor Linear::forward(const torch::Tensor& x) {
-  torch::Tensor y = transposed_ ? torch::matmul(x, weight) : F::linear(x, weight);
+  torch::Tensor y;
+  if (weight_int8_.defined()) {
+    y = F::linear(x, EffectiveWeight(x.scalar_type()));
+  } else {
+    y = transposed_ ? torch::matmul(x, weight) : F::linear(x, weight);
+  }
   if (bias.defined()) y = y + bias;
   if (lora_a_.defined()) y = y + lora_scaling_ * F::linear(F::linear(x, lora_a_), lora_b_);
   return y;
 }
 
+torch::Tensor Linear::EffectiveWeight(torch::ScalarType dtype) const {
+  if (!weight_int8_.defined()) return weight;
+  return weight_int8_.to(dtype) * weight_scale_.to(dtype).unsqueeze(1);  // [out, in]
+}
+
+void Linear::QuantizeInt8() {
+  if (weight_int8_.defined()) return;
+  torch::NoGradGuard no_grad;
+  // Per output channel, in float32 whatever the model's dtype.
+  const torch::Tensor w = (transposed_ ? weight.t() : weight).to(torch::kFloat);
+  torch::Tensor absmax = w.abs().amax(1);
+  torch::Tensor scale = torch::where(absmax > 0, absmax / 127.0, torch::ones_like(absmax));
+  torch::Tensor q = torch::round(w / scale.unsqueeze(1)).clamp(-127, 127).to(torch::kInt8);
+  weight_int8_ = register_buffer("weight_int8", q.contiguous());
+  weight_scale_ = register_buffer("weight_scale", scale);
+  compute_dtype_ = weight.scalar_type();
+  parameters_.erase("weight");
+  weight = torch::Tensor();
+  transposed_ = false;  // weight_int8_ is [out, in] either way
+}
+
+void Linear::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
+  if (!weight_int8_.defined()) return torch::nn::Module::to(device, dtype, non_blocking);
+  weight_int8_.set_data(weight_int8_.to(device, non_blocking));
+  weight_scale_.set_data(weight_scale_.to(device, non_blocking));
+  for (auto& p : named_parameters(/*recurse=*/false))
+    p->set_data(p->to(device, dtype, non_blocking));
+  compute_dtype_ = dtype;
+}
+
+void Linear::to(torch::Dtype dtype, bool non_blocking) {
+  to(weight_int8_.defined() ? weight_int8_.device() : weight.device(), dtype, non_blocking);
+}
+
 void Linear::EnableLora(int64_t rank, double alpha) {
-  const int64_t in = transposed_ ? weight.size(0) : weight.size(1);
-  const int64_t out = transposed_ ? weight.size(1) : weight.size(0);
-  auto options = weight.options();
-  lora_a_ = register_parameter("lora_A", torch::empty({rank, in}, options));
-  torch::nn::init::kaiming_uniform_(lora_a_, std::sqrt(5.0));
+  const int64_t in = weight_int8_.defined() ? weight_int8_.size(1)
+                     : transposed_          ? weight.size(0)
+                                            : weight.size(1);
+  const int64_t out = weight_int8_.defined() ? weight_int8_.size(0)
+                      : transposed_          ? weight.size(1)
+                                             : weight.size(0);
+  auto options =
+      weight_int8_.defined() ? weight_int8_.options().dtype(compute_dtype_) : weight.options();
+  // Initialised on the CPU generator whatever the layer's device, so that a
+  // seeded run starts from the same adapters on any placement.
+  torch::Tensor a = torch::empty({rank, in}, torch::kFloat);
+  torch::nn::init::kaiming_uniform_(a, std::sqrt(5.0));
+  lora_a_ = register_parameter("lora_A", a.to(options));
   lora_b_ = register_parameter("lora_B", torch::zeros({out, rank}, options));
   lora_alpha_ = alpha;
   lora_scaling_ = alpha / static_cast<double>(rank);

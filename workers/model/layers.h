@@ -23,6 +23,23 @@ class Linear : public torch::nn::Module {
   // (zeros): the layer's output is unchanged until B is trained.
   void EnableLora(int64_t rank, double alpha);
   bool has_lora() const { return lora_a_.defined(); }
+
+  // Weight-only int8 (a frozen base under LoRA): the weight becomes int8
+  // values with one float32 scale per output channel, scale = absmax / 127,
+  // q = round(w / scale) (half to even), clamped to [-127, 127]; forward
+  // dequantizes (q * scale, in the input's dtype) on the fly. The weight
+  // parameter is dropped (buffers "weight_int8" [out, in] and "weight_scale"
+  // [out]), so the base is never exported from int8. A zero row keeps scale 1.
+  void QuantizeInt8();
+  bool quantized() const { return weight_int8_.defined(); }
+  // The weight as used by forward ([out, in], or [in, out] when transposed).
+  torch::Tensor EffectiveWeight(torch::ScalarType dtype) const;
+
+  // Moving a quantized layer keeps its int8 values and float32 scales; the
+  // bias and LoRA matrices take `dtype`, which forward then computes in.
+  using torch::nn::Module::to;
+  void to(torch::Device device, torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Dtype dtype, bool non_blocking = false) override;
   int64_t lora_rank() const { return lora_a_.defined() ? lora_a_.size(0) : 0; }
   double lora_alpha() const { return lora_alpha_; }
 
@@ -31,6 +48,8 @@ class Linear : public torch::nn::Module {
 
  private:
   bool transposed_;
+  torch::Tensor weight_int8_, weight_scale_;         // QuantizeInt8: [out, in] int8, [out] float
+  torch::ScalarType compute_dtype_ = torch::kFloat;  // the weight's dtype before QuantizeInt8
   torch::Tensor lora_a_, lora_b_;
   double lora_alpha_ = 0, lora_scaling_ = 0;
 };

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "workers/model/checkpoint/safetensors_writer.h"
 #include "workers/model/generation.h"
@@ -99,6 +100,153 @@ TEST_P(FamilyTest, SaveAndLoadRoundTripsEveryParameter) {
     EXPECT_EQ(a[i].first, b[i].first);
     EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
   }
+}
+
+// Loss and the gradient of every trainable parameter for one batch.
+std::pair<double, std::map<std::string, torch::Tensor>> LossAndGrads(CausalLM& model,
+                                                                     const torch::Tensor& ids) {
+  model.zero_grad();
+  torch::Tensor mask = torch::ones_like(ids);
+  mask[1][0] = 0;  // a left-padded row
+  ForwardOptions options;
+  options.attention_mask = mask;
+  torch::Tensor logits = model.Forward(ids, options);
+  torch::Tensor loss = torch::nn::functional::cross_entropy(
+      logits.narrow(1, 0, ids.size(1) - 1).reshape({-1, logits.size(-1)}),
+      ids.narrow(1, 1, ids.size(1) - 1).reshape({-1}));
+  loss.backward();
+  std::map<std::string, torch::Tensor> grads;
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+    if (p.value().requires_grad()) grads[p.key()] = p.value().grad().clone();
+  }
+  return {loss.item<double>(), grads};
+}
+
+// Issue 19: activation checkpointing (every layer, every 2nd) gives the same
+// loss and gradients as the plain run, for full fine-tuning and for LoRA
+// with a frozen base (whose layer inputs do not require grad).
+TEST_P(FamilyTest, ActivationCheckpointingKeepsLossAndGradients) {
+  for (const bool lora : {false, true}) {
+    torch::manual_seed(5);
+    auto model = CreateCausalLM(TinyConfig(GetParam()));
+    ASSERT_TRUE(model.ok());
+    if (lora) {
+      const std::vector<std::string> targets =
+          std::string(GetParam()) == "gpt2" ? std::vector<std::string>{"c_attn", "c_fc"}
+                                            : std::vector<std::string>{"q_proj", "down_proj"};
+      ASSERT_TRUE((*model)->EnableLora(targets, 4, 8).ok());
+      for (auto& p : (*model)->named_parameters(true)) {
+        p.value().set_requires_grad(p.key().find(".lora_") != std::string::npos);
+      }
+      // Non-zero B so that A's gradient is not trivially zero.
+      torch::NoGradGuard no_grad;
+      for (auto& p : (*model)->named_parameters(true)) {
+        if (p.key().find("lora_B") != std::string::npos) p.value().normal_(0, 0.1);
+      }
+    }
+    torch::Tensor ids = torch::randint(0, 50, {2, 7}, torch::kLong);
+    auto [plain_loss, plain] = LossAndGrads(**model, ids);
+    ASSERT_FALSE(plain.empty());
+    for (const int64_t every : {1, 2}) {
+      (*model)->SetActivationCheckpointing(every);
+      auto [loss, grads] = LossAndGrads(**model, ids);
+      EXPECT_EQ(loss, plain_loss) << "every " << every << (lora ? " lora" : " full");
+      ASSERT_EQ(grads.size(), plain.size());
+      double worst = 0;
+      for (const auto& [name, g] : plain) {
+        ASSERT_TRUE(grads[name].defined()) << name;
+        worst = std::max(worst, (grads[name] - g).abs().max().item<double>());
+      }
+      EXPECT_LE(worst, 1e-6) << "every " << every << (lora ? " lora" : " full");
+      if (lora) {
+        double norm = 0;
+        for (const auto& [name, g] : grads) norm += g.norm().item<double>();
+        EXPECT_GT(norm, 0) << "the adapters got no gradient through the checkpoint";
+      }
+    }
+    (*model)->SetActivationCheckpointing(0);
+  }
+}
+
+// Issue 19: a layer split over 2 and 3 CPU "devices" (as many as the model
+// has layers) gives the loss and gradients of one device, LoRA and full.
+TEST_P(FamilyTest, LayerSplitTrainsLikeOneDevice) {
+  for (const bool lora : {false, true}) {
+    torch::manual_seed(7);
+    auto model = CreateCausalLM(TinyConfig(GetParam()));
+    ASSERT_TRUE(model.ok());
+    if (lora) {
+      const std::vector<std::string> targets = std::string(GetParam()) == "gpt2"
+                                                   ? std::vector<std::string>{"c_attn"}
+                                                   : std::vector<std::string>{"v_proj"};
+      ASSERT_TRUE((*model)->EnableLora(targets, 2, 4).ok());
+      torch::NoGradGuard no_grad;
+      for (auto& p : (*model)->named_parameters(true)) {
+        const bool adapter = p.key().find(".lora_") != std::string::npos;
+        p.value().set_requires_grad(adapter);
+        if (p.key().find("lora_B") != std::string::npos) p.value().normal_(0, 0.1);
+      }
+    }
+    torch::Tensor ids = torch::randint(0, 50, {2, 7}, torch::kLong);
+    auto [plain_loss, plain] = LossAndGrads(**model, ids);
+    const int64_t layers = (*model)->config().num_layers;
+    for (int64_t parts = 2; parts <= std::min<int64_t>(3, layers); ++parts) {
+      std::vector<torch::Device> devices(parts, torch::kCPU);
+      ASSERT_TRUE((*model)->Place(DeviceMap::Even(layers, devices), torch::kFloat).ok());
+      auto [loss, grads] = LossAndGrads(**model, ids);
+      EXPECT_NEAR(loss, plain_loss, 1e-6) << parts << " devices";
+      double worst = 0;
+      for (const auto& [name, g] : plain)
+        worst = std::max(worst, (grads[name] - g).abs().max().item<double>());
+      EXPECT_LE(worst, 1e-6) << parts << " devices" << (lora ? " lora" : " full");
+    }
+  }
+}
+
+// Issue 19: int8 base weights: absmax per output channel, the layer's
+// output from the dequantized weight, LoRA on top, and a move keeps int8.
+TEST_P(FamilyTest, Int8BaseQuantizesPerOutputChannel) {
+  torch::manual_seed(6);
+  auto model = CreateCausalLM(TinyConfig(GetParam()));
+  ASSERT_TRUE(model.ok());
+  torch::Tensor ids = torch::randint(0, 50, {1, 6}, torch::kLong);
+  torch::Tensor f32;
+  {
+    torch::NoGradGuard no_grad;
+    f32 = (*model)->Forward(ids, {});
+  }
+  auto before = (*model)->HfTensors();
+  auto quantized = (*model)->QuantizeBaseInt8();
+  ASSERT_TRUE(quantized.ok()) << quantized.status();
+  EXPECT_EQ(*quantized, std::string(GetParam()) == "gpt2" ? 2 * 4 : 3 * 7);
+  int64_t buffers = 0;
+  for (const auto& b : (*model)->named_buffers(true)) {
+    if (b.key().find("weight_int8") == std::string::npos) continue;
+    ++buffers;
+    EXPECT_EQ(b.value().scalar_type(), torch::kInt8) << b.key();
+    EXPECT_LE(b.value().abs().max().item<int>(), 127);
+    // Every row reaches +-127 (its absmax).
+    EXPECT_TRUE(b.value().abs().amax(1).eq(127).all().item<bool>()) << b.key();
+  }
+  EXPECT_EQ(buffers, *quantized);
+  // The quantized weights are no longer parameters (never exported).
+  EXPECT_LT((*model)->HfTensors().size(), before.size());
+  torch::NoGradGuard no_grad;
+  torch::Tensor int8 = (*model)->Forward(ids, {});
+  const double diff = (int8 - f32).abs().max().item<double>();
+  EXPECT_GT(diff, 0);
+  EXPECT_LE(diff, 0.05 * f32.abs().max().item<double>());
+  // Placement keeps the int8 values (a float conversion would change types).
+  ASSERT_TRUE(
+      (*model)
+          ->Place(DeviceMap::Even((*model)->config().num_layers, {torch::kCPU}), torch::kFloat)
+          .ok());
+  for (const auto& b : (*model)->named_buffers(true)) {
+    if (b.key().find("weight_int8") != std::string::npos) {
+      EXPECT_EQ(b.value().scalar_type(), torch::kInt8) << b.key();
+    }
+  }
+  EXPECT_TRUE(torch::equal((*model)->Forward(ids, {}), int8));
 }
 
 INSTANTIATE_TEST_SUITE_P(All, FamilyTest,

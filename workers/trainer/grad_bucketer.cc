@@ -43,10 +43,6 @@ StatusOr<std::unique_ptr<GradBucketer>> GradBucketer::Create(std::vector<at::Ten
     if (!p.defined()) return InvalidArgumentError(which + " is undefined");
     if (!p.requires_grad()) return InvalidArgumentError(which + " does not require grad");
     if (p.is_sparse()) return InvalidArgumentError(which + " is sparse");
-    if (p.device() != device) {
-      return InvalidArgumentError(which + " is on " + p.device().str() + ", the process group on " +
-                                  device.str());
-    }
     if (torch::autograd::impl::post_acc_grad_hooks(p) != nullptr) {
       return FailedPreconditionError(which + " already has a post-accumulate-grad hook");
     }
@@ -220,8 +216,8 @@ StatusOr<double> GradBucketer::FinishSync() {
         at::Tensor& grad = params_[i].mutable_grad();
         if (grad.defined()) {
           grad.copy_(views_[i]);
-        } else {
-          grad = views_[i].clone();
+        } else {  // on the parameter's device (a layer split spans several)
+          grad = views_[i].to(params_[i].device(), /*non_blocking=*/false, /*copy=*/true);
         }
       }
     });

@@ -63,9 +63,11 @@ struct GradBucketLayout {
 
 class GradBucketer {
  public:
-  // `params`: the trainable parameters (requires_grad, dense, on
-  // collectives->device()), in model order. INVALID_ARGUMENT for an empty
-  // list, a frozen, undefined or wrongly placed parameter, or a cap <= 0;
+  // `params`: the trainable parameters (requires_grad, dense), in model
+  // order; the buckets live on collectives->device() and gradients of
+  // parameters elsewhere (a layer split over several GPUs) are copied in and
+  // back. INVALID_ARGUMENT for an empty list, a frozen or undefined
+  // parameter, or a cap <= 0;
   // FAILED_PRECONDITION when a parameter already has a post-accumulate-grad
   // hook (e.g. another bucketer).
   static StatusOr<std::unique_ptr<GradBucketer>> Create(std::vector<at::Tensor> params,

@@ -15,6 +15,18 @@ Status ValidateTrainRunOptions(const TrainRunOptions& o) {
   if (o.lora_dropout != 0) {
     return InvalidArgumentError("lora.dropout: must be 0 (adapter dropout is not implemented)");
   }
+  if (o.quantize_int8 && o.lora_rank == 0) {
+    return InvalidArgumentError("quantization: int8 needs lora.rank > 0 (the int8 base is frozen)");
+  }
+  for (size_t k = 0; k < o.layer_split.size(); ++k) {
+    if (o.layer_split[k] < 1) {
+      return InvalidArgumentError("device_map.layer_split[" + std::to_string(k) +
+                                  "]: must be > 0, got " + std::to_string(o.layer_split[k]));
+    }
+  }
+  if (o.activation_checkpointing < 0) {
+    return InvalidArgumentError("activation_checkpointing: must be >= 0");
+  }
   if (o.batch_size < 1) return InvalidArgumentError("batch_size: must be >= 1");
   if (o.grad_accumulation < 1) return InvalidArgumentError("grad_accumulation: must be >= 1");
   if (o.epochs < 1) return InvalidArgumentError("epochs: must be >= 1");

@@ -52,6 +52,14 @@ struct TrainRunOptions {
   double lora_alpha = 16;
   double lora_dropout = 0;
   std::vector<std::string> lora_targets;  // empty: q_proj, v_proj
+  // Weight-only int8 for the frozen base (needs lora_rank > 0).
+  bool quantize_int8 = false;
+  // The rank's model over several local devices: layer_split[k] layers on
+  // the k-th device of the rank's kind (cuda:k; on the CPU, the CPU each
+  // time). Empty: one device. Must sum to the model's layer count.
+  std::vector<int64_t> layer_split;
+  // Recompute every k-th decoder layer in backward (0: off).
+  int64_t activation_checkpointing = 0;
 
   // Optimisation.
   double learning_rate = 1e-4;

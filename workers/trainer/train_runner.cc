@@ -47,33 +47,63 @@ std::mutex& InitMutex() {
   return mu;
 }
 
+// The devices of the rank's model: layer_split over devices of `device`'s
+// kind (cuda:0, cuda:1, ... / the CPU), else `device` for every layer.
+StatusOr<model::DeviceMap> TargetDeviceMap(const TrainRunOptions& o, int64_t num_layers,
+                                           const torch::Device& device) {
+  if (o.layer_split.empty()) return model::DeviceMap::Even(num_layers, {device});
+  model::DeviceMap map;
+  int64_t total = 0;
+  for (size_t k = 0; k < o.layer_split.size(); ++k) {
+    const torch::Device d =
+        device.is_cuda() ? torch::Device(torch::kCUDA, static_cast<int8_t>(k)) : device;
+    if (d.is_cuda() && d.index() >= static_cast<int>(torch::cuda::device_count())) {
+      return FailedPreconditionError("device_map.layer_split: needs " +
+                                     std::to_string(o.layer_split.size()) + " GPUs on this rank, " +
+                                     std::to_string(torch::cuda::device_count()) + " visible");
+    }
+    map.layer_devices.insert(map.layer_devices.end(), o.layer_split[k], d);
+    total += o.layer_split[k];
+  }
+  if (total != num_layers) {
+    return InvalidArgumentError("device_map.layer_split: sums to " + std::to_string(total) +
+                                ", the model has " + std::to_string(num_layers) + " layers");
+  }
+  return map;
+}
+
 StatusOr<std::shared_ptr<model::CausalLM>> LoadModel(const TrainRunOptions& o,
                                                      const torch::Device& device) {
   std::lock_guard<std::mutex> lock(InitMutex());
   torch::manual_seed(o.seed);
   std::shared_ptr<model::CausalLM> model;
+  // Straight onto a single GPU when nothing is done to the weights first;
+  // int8 and layer splits load into host memory, then quantize and place
+  // (host memory must hold the float32 checkpoint once).
+  const bool direct = device.is_cuda() && !o.quantize_int8 && o.layer_split.empty();
   if (!o.model_dir.empty()) {
     model::LoadOptions load;
-    if (device.is_cuda()) load.devices = {device};
+    if (direct) load.devices = {device};
     load.dtype = torch::kFloat;
     CLUEDROP_ASSIGN_OR_RETURN(model, model::LoadCausalLM(o.model_dir, load));
   } else {
     CLUEDROP_ASSIGN_OR_RETURN(model::ModelConfig config,
                               model::LoadModelConfig(o.from_scratch_config));
     CLUEDROP_ASSIGN_OR_RETURN(model, model::CreateCausalLM(config));
-    if (device.is_cuda()) {
-      CLUEDROP_RETURN_IF_ERROR(
-          model->Place(model::DeviceMap::Even(config.num_layers, {device}), torch::kFloat));
-    }
   }
+  // On the CPU first: quantize, add adapters (their init draws from the
+  // seeded generator in the same order whatever the placement), then place.
+  if (o.quantize_int8) CLUEDROP_RETURN_IF_ERROR(model->QuantizeBaseInt8().status());
   if (o.lora_rank > 0) {
     CLUEDROP_RETURN_IF_ERROR(
         EnableLoraTraining(*model, o.lora_targets, o.lora_rank, o.lora_alpha).status());
-    if (device.is_cuda()) {
-      CLUEDROP_RETURN_IF_ERROR(model->Place(
-          model::DeviceMap::Even(model->config().num_layers, {device}), torch::kFloat));
-    }
   }
+  CLUEDROP_ASSIGN_OR_RETURN(model::DeviceMap map,
+                            TargetDeviceMap(o, model->config().num_layers, device));
+  if (!o.layer_split.empty() || device.is_cuda()) {
+    CLUEDROP_RETURN_IF_ERROR(model->Place(map, torch::kFloat));  // a no-op when direct
+  }
+  model->SetActivationCheckpointing(o.activation_checkpointing);
   return model;
 }
 

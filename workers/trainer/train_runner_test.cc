@@ -278,6 +278,118 @@ TEST(TrainRunnerTest, LoraExportsAdapterAndEvaluates) {
   EXPECT_FALSE(run.result->evaluation->fields.empty());
 }
 
+// Issue 19: a layer split over 2 CPU "devices", activation checkpointing,
+// and both, train step for step like one device (LoRA and full
+// fine-tuning). On the CPU the split moves nothing, so equality is exact;
+// the GPU run repeats it over real devices.
+TEST(TrainRunnerTest, LayerSplitAndCheckpointingTrainLikeOneDevice) {
+  for (const bool lora : {true, false}) {
+    TrainRunOptions o = BaseOptions();
+    o.epochs = 1;
+    if (lora) {
+      o.lora_rank = 4;
+      o.lora_alpha = 8;
+    }
+    RunLog plain = Train(o, Documents(3));
+    ASSERT_TRUE(plain.result.ok()) << plain.result.status().ToString();
+    ASSERT_GE(plain.steps.size(), 4u);
+    struct Variant {
+      const char* name;
+      std::vector<int64_t> split;
+      int64_t checkpointing;
+    };
+    for (const Variant& v : {Variant{"split 1+1", {1, 1}, 0}, Variant{"checkpoint every 1", {}, 1},
+                             Variant{"split + checkpoint every 2", {1, 1}, 2}}) {
+      TrainRunOptions other = o;
+      other.layer_split = v.split;
+      other.activation_checkpointing = v.checkpointing;
+      RunLog run = Train(other, Documents(3));
+      ASSERT_TRUE(run.result.ok()) << v.name << ": " << run.result.status().ToString();
+      ASSERT_EQ(run.steps.size(), plain.steps.size()) << v.name;
+      for (size_t i = 0; i < plain.steps.size(); ++i) {
+        EXPECT_NEAR(run.steps[i].loss, plain.steps[i].loss, 1e-6)
+            << v.name << (lora ? " lora" : " full") << " step " << i + 1;
+        EXPECT_NEAR(run.steps[i].grad_norm, plain.steps[i].grad_norm, 1e-6)
+            << v.name << (lora ? " lora" : " full") << " step " << i + 1;
+      }
+    }
+  }
+  TrainRunOptions bad = BaseOptions();
+  bad.layer_split = {1, 2};
+  RunLog run = Train(bad, Documents(1));
+  EXPECT_EQ(run.result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(run.result.status().message(),
+            "device_map.layer_split: sums to 3, the model has 2 layers");
+}
+
+// Issue 19: a checkpoint saved on one split resumes on another (and with
+// checkpointing on) and ends bitwise like the uninterrupted one-device run.
+TEST(TrainRunnerTest, CheckpointFromOneSplitResumesOnAnother) {
+  testing::TempDir tmp;
+  TrainRunOptions o = BaseOptions();
+  o.checkpoint_interval_steps = 2;
+  TrainRunOptions full = o;
+  full.checkpoint_root = tmp.path() + "/ck-full";
+  full.output_dir = tmp.path() + "/out-full";
+  RunLog reference = Train(full, Documents(3));
+  ASSERT_TRUE(reference.result.ok()) << reference.result.status().ToString();
+  TrainRunOptions cut = o;
+  cut.checkpoint_root = tmp.path() + "/ck-cut";
+  cut.output_dir = tmp.path() + "/out-cut";
+  cut.layer_split = {1, 1};
+  RunLog first = Train(cut, Documents(3), /*stop_after=*/3);
+  ASSERT_EQ(first.result.status().code(), StatusCode::kCancelled);
+  cut.layer_split.clear();
+  cut.activation_checkpointing = 1;
+  RunLog second = Train(cut, Documents(3));
+  ASSERT_TRUE(second.result.ok()) << second.result.status().ToString();
+  EXPECT_EQ(second.result->resumed_from_step, 2);
+  ASSERT_EQ(second.steps.size() + 2, reference.steps.size());
+  for (size_t i = 2; i < reference.steps.size(); ++i) {
+    EXPECT_EQ(second.steps[i - 2].loss, reference.steps[i].loss) << "step " << i + 1;
+  }
+  EXPECT_TRUE(ReadFile(full.output_dir + "/final/model.safetensors") ==
+              ReadFile(cut.output_dir + "/final/model.safetensors"))
+      << "final parameters differ";
+}
+
+// Issue 19: LoRA on an int8 base learns the biographies (the loss falls),
+// exports only the adapter, and int8 without LoRA is refused.
+TEST(TrainRunnerTest, LoraOnAnInt8BaseLowersTheLoss) {
+  testing::TempDir tmp;
+  TrainRunOptions o = BaseOptions();
+  o.epochs = 4;
+  o.lora_rank = 8;
+  o.lora_alpha = 16;
+  o.learning_rate = 1e-2;
+  o.quantize_int8 = true;
+  o.output_dir = tmp.path() + "/out";
+  RunLog run = Train(o, Documents(4));
+  ASSERT_TRUE(run.result.ok()) << run.result.status().ToString();
+  ASSERT_EQ(run.steps.size(), 24u);
+  const double first = (run.steps[0].loss + run.steps[1].loss) / 2;
+  const double last = (run.steps[22].loss + run.steps[23].loss) / 2;
+  EXPECT_LT(last, first * 0.8) << "first " << first << " last " << last;
+  EXPECT_TRUE(Exists(o.output_dir + "/final/adapter_model.safetensors"));
+  EXPECT_FALSE(Exists(o.output_dir + "/final/model.safetensors"));
+  // Not the float32 base's run: the base really is int8.
+  TrainRunOptions f32 = o;
+  f32.quantize_int8 = false;
+  f32.output_dir = tmp.path() + "/out-f32";
+  f32.epochs = 1;
+  RunLog reference = Train(f32, Documents(4));
+  ASSERT_TRUE(reference.result.ok());
+  EXPECT_NE(reference.steps[0].loss, run.steps[0].loss);
+  EXPECT_NEAR(reference.steps[0].loss, run.steps[0].loss, 0.05 * reference.steps[0].loss);
+
+  TrainRunOptions bad = BaseOptions();
+  bad.quantize_int8 = true;
+  RunLog refused = Train(bad, Documents(1));
+  EXPECT_EQ(refused.result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.result.status().message(),
+            "quantization: int8 needs lora.rank > 0 (the int8 base is frozen)");
+}
+
 TEST(TrainRunnerTest, RejectsLoraDropoutAndBadSizes) {
   TrainRunOptions o = BaseOptions();
   o.lora_rank = 4;

@@ -47,6 +47,8 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& submi
   o.lora_alpha = m.lora().alpha();
   o.lora_dropout = m.lora().dropout();
   o.lora_targets.assign(m.lora().target_modules().begin(), m.lora().target_modules().end());
+  o.quantize_int8 = m.quantization() == v1::QUANTIZATION_INT8;
+  o.layer_split.assign(m.device_map().layer_split().begin(), m.device_map().layer_split().end());
 
   const v1::TrainingSpec& t = spec.training();
   if (t.epochs() > 0) o.epochs = t.epochs();
@@ -65,6 +67,7 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& submi
   o.weight_decay = t.weight_decay();
   o.max_seq_len = t.max_seq_len();
   o.shuffle_buffer = t.shuffle_buffer();
+  o.activation_checkpointing = t.activation_checkpointing();
   o.seed = t.seed();
 
   o.augmentation = AugmentationFromSpec(spec.augmentation());
@@ -82,7 +85,8 @@ absl::StatusOr<TrainRunOptions> TrainRunOptionsFromSpec(const v1::JobSpec& submi
   if (!valid.ok()) {
     std::string message = valid.message();
     if (message.rfind("lora.", 0) == 0 || message.rfind("target model", 0) == 0 ||
-        message.rfind("tokenizer_dir", 0) == 0) {
+        message.rfind("tokenizer_dir", 0) == 0 || message.rfind("quantization", 0) == 0 ||
+        message.rfind("device_map", 0) == 0) {
       message = "target_model." + message;
     } else if (message.rfind("augmentation", 0) != 0) {
       message = "training." + message;
