@@ -50,6 +50,7 @@ std::vector<Command> AllCommands() {
       {"augment", "produce token-dropout augmentations from scores", RunAugment},
       {"train", "run a training job in this process (--local) on scored documents", RunTrain},
       {"eval", "QA exact match / F1 of a model on tagged biographies", RunEval},
+      {"plan", "the memory a job's trainer ranks need, per device (and whether it fits)", RunPlan},
       {"tokenize", "tokenize text with a tokenizer.json", RunTokenize},
       {"generate", "greedy generation with a Hugging Face checkpoint", RunGenerate},
       {"demo", "run the embedded demo experiment end to end (--quick, --full)", RunDemo},

@@ -45,6 +45,7 @@ int RunTokenize(const std::vector<std::string>& args);
 int RunGenerate(const std::vector<std::string>& args);  // generate_command.cc
 int RunScore(const std::vector<std::string>& args);     // score_command.cc
 int RunEval(const std::vector<std::string>& args);      // eval_command.cc
+int RunPlan(const std::vector<std::string>& args);      // plan_command.cc
 int RunTrain(const std::vector<std::string>& args);     // train_command.cc
 int RunDemo(const std::vector<std::string>& args);      // demo_command.cc
 int RunAugment(const std::vector<std::string>& args);   // augment_command.cc (torch-free)

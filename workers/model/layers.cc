@@ -8,6 +8,31 @@ namespace F = torch::nn::functional;
 
 namespace {
 thread_local bool skip_init = false;
+
+torch::Tensor Dequantize(const torch::Tensor& q, const torch::Tensor& scale,
+                         torch::ScalarType dtype) {
+  return q.to(dtype) * scale.to(dtype).unsqueeze(1);
+}
+
+// y = x W^T with W = q * scale (frozen): autograd keeps the int8 values and
+// scales, not the dequantized float weight (which a plain linear would save
+// for the input's gradient, as large as the float model), and dequantizes
+// again in backward, as bitsandbytes' 8-bit matmul does.
+class Int8Linear : public torch::autograd::Function<Int8Linear> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& q, const torch::Tensor& scale) {
+    ctx->save_for_backward({q, scale});
+    return F::linear(x, Dequantize(q, scale, x.scalar_type()));
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& g = grads[0];
+    return {torch::matmul(g, Dequantize(saved[0], saved[1], g.scalar_type())), torch::Tensor(),
+            torch::Tensor()};
+  }
+};
 }  // namespace
 
 ScopedSkipInit::ScopedSkipInit() : previous_(skip_init) { skip_init = true; }
@@ -24,7 +49,7 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, bool transposed) : trans
 torch::Tensor Linear::forward(const torch::Tensor& x) {
   torch::Tensor y;
   if (weight_int8_.defined()) {
-    y = F::linear(x, EffectiveWeight(x.scalar_type()));
+    y = Int8Linear::apply(x, weight_int8_, weight_scale_);
   } else {
     y = transposed_ ? torch::matmul(x, weight) : F::linear(x, weight);
   }
@@ -35,7 +60,7 @@ torch::Tensor Linear::forward(const torch::Tensor& x) {
 
 torch::Tensor Linear::EffectiveWeight(torch::ScalarType dtype) const {
   if (!weight_int8_.defined()) return weight;
-  return weight_int8_.to(dtype) * weight_scale_.to(dtype).unsqueeze(1);  // [out, in]
+  return Dequantize(weight_int8_, weight_scale_, dtype);  // [out, in]
 }
 
 void Linear::QuantizeInt8() {

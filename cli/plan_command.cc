@@ -1,0 +1,165 @@
+// `cluedrop plan JOB.yaml [--device_memory_gib 80]`: the memory a trainer
+// rank of the job needs on each of its devices (workers/model/memory_plan.h),
+// read from the target's config.json, and the reference models' weights;
+// with a device memory, refuses (exit 2, INVALID_ARGUMENT naming the field to
+// change) a job that does not fit.
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/cli.h"
+#include "cli/job_spec_file.h"
+#include "jobspec/job_spec_defaults.h"
+#include "jobspec/job_spec_validator.h"
+#include "runtime/flags.h"
+#include "workers/model/memory_plan.h"
+#include "workers/model/model_config.h"
+
+namespace cluedrop::cli {
+namespace {
+
+int Refuse(const std::string& message) {
+  std::cerr << "cluedrop plan: INVALID_ARGUMENT: " << message << std::endl;
+  return kExitUsage;
+}
+
+std::string ConfigPath(const std::string& dir_or_file) {
+  if (std::filesystem::is_directory(dir_or_file)) return dir_or_file + "/config.json";
+  return dir_or_file;
+}
+
+int64_t DtypeBytes(v1::DType dtype) { return dtype == v1::DTYPE_FLOAT32 ? 4 : 2; }
+
+}  // namespace
+
+int RunPlan(const std::vector<std::string>& args) {
+  double device_memory_gib = 0;
+  std::string target_config, large_config, small_config;
+  FlagSet flags("cluedrop plan",
+                "prints the memory a trainer rank of the job needs on each device (weights, "
+                "trainable parameters, gradients, optimizer state, activations with and without "
+                "checkpointing, workspace, peak; docs/training.md) and the reference models' "
+                "weights. With --device_memory_gib, a job that does not fit is refused "
+                "(exit 2) naming the field to change.");
+  flags.AddUsageNote("Usage: cluedrop plan JOB.yaml [--device_memory_gib GIB]");
+  flags.Add("device_memory_gib", &device_memory_gib,
+            "memory of each of the rank's devices, GiB (0: do not check)");
+  flags.Add("target_config", &target_config,
+            "config.json of the target (default: the spec's checkpoint_dir; for planning "
+            "without the checkpoints, e.g. examples/model-configs/)");
+  flags.Add("large_config", &large_config, "config.json of the large reference model");
+  flags.Add("small_config", &small_config, "config.json of the small reference model");
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) {
+    std::cerr << "cluedrop: " << positional.status().message() << std::endl;
+    return kExitUsage;
+  }
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return kExitOk;
+  }
+  if (positional->size() != 1) {
+    std::cerr << "cluedrop plan: expected JOB.yaml; see --help" << std::endl;
+    return kExitUsage;
+  }
+  absl::StatusOr<v1::JobSpec> parsed = ParseJobSpecFile((*positional)[0]);
+  if (!parsed.ok()) return Refuse(std::string(parsed.status().message()));
+  v1::JobSpec spec = *parsed;
+  if (absl::Status valid = jobspec::ValidateJobSpec(spec); !valid.ok()) {
+    return Refuse(std::string(valid.message()));
+  }
+  jobspec::ApplyJobSpecDefaults(&spec);
+  std::ostream& out = std::cout;
+
+  // Reference models (the scorers hold each once, without gradients).
+  out << "Reference models (each scorer):\n";
+  for (const auto& [name, ref, override_path] :
+       {std::make_tuple("large", spec.reference_models().large(), large_config),
+        std::make_tuple("small", spec.reference_models().small(), small_config)}) {
+    StatusOr<model::ModelConfig> c = model::LoadModelConfig(
+        override_path.empty() ? ConfigPath(ref.checkpoint_dir()) : override_path);
+    if (!c.ok()) {
+      out << "  " << name << ": " << ref.checkpoint_dir() << ": " << c.status() << "\n";
+      continue;
+    }
+    out << "  " << name << ": " << c->num_layers << " layers, " << c->NumParameters()
+        << " parameters, weights "
+        << model::FormatBytes(c->NumParameters() * DtypeBytes(ref.dtype())) << " ("
+        << (ref.dtype() == v1::DTYPE_FLOAT32 ? "float32" : "16-bit")
+        << "); activations O(batch_tokens), see docs/scoring.md\n";
+  }
+  if (!spec.has_target_model()) {
+    out << "No target model: a score-only job.\n";
+    return kExitOk;
+  }
+  const v1::TargetModelSpec& target = spec.target_model();
+  const std::string source =
+      target.has_checkpoint_dir() ? target.checkpoint_dir() : target.from_scratch_config();
+  StatusOr<model::ModelConfig> config =
+      model::LoadModelConfig(target_config.empty() ? ConfigPath(source) : target_config);
+  if (!config.ok()) {
+    return Refuse(absl::StrCat(target.has_checkpoint_dir() ? "target_model.checkpoint_dir"
+                                                           : "target_model.from_scratch_config",
+                               ": ", config.status().ToString()));
+  }
+  model::TrainMemoryInput in;
+  in.batch_size = spec.training().batch_size();
+  in.seq_len = spec.training().max_seq_len();
+  in.lora_rank = target.lora().rank();
+  in.lora_targets.assign(target.lora().target_modules().begin(),
+                         target.lora().target_modules().end());
+  in.int8_base = target.quantization() == v1::QUANTIZATION_INT8;
+  in.checkpoint_every = spec.training().activation_checkpointing();
+  in.layer_split.assign(target.device_map().layer_split().begin(),
+                        target.device_map().layer_split().end());
+  in.cuda = target.device_map().device().rfind("cuda", 0) == 0 || !in.layer_split.empty();
+  in.bf16_autocast = in.cuda && spec.training().precision() != v1::PRECISION_FP32;
+  StatusOr<std::vector<model::DeviceMemory>> plan = model::PlanTrainerMemory(*config, in);
+  if (!plan.ok()) return Refuse("target_model." + std::string(plan.status().message()));
+
+  const int64_t seq = in.seq_len > 0 ? in.seq_len : config->max_position_embeddings;
+  out << "Target model (each trainer rank): " << config->num_layers << " layers, "
+      << config->NumParameters() << " parameters; "
+      << (in.lora_rank > 0 ? absl::StrCat("LoRA r", in.lora_rank) : std::string("full fine-tuning"))
+      << (in.int8_base ? " on an int8 base" : "") << ", batch " << in.batch_size << " x " << seq
+      << " tokens, activation checkpointing "
+      << (in.checkpoint_every > 0 ? absl::StrCat("every ", in.checkpoint_every)
+                                  : std::string("off"))
+      << ", activations " << (in.bf16_autocast ? "bf16" : "float32") << "\n";
+  const int64_t capacity =
+      static_cast<int64_t>(std::llround(device_memory_gib * 1024.0 * 1024.0 * 1024.0));
+  out << absl::StrFormat("%-8s %6s %11s %11s %11s %11s %13s %13s %10s %11s %s\n", "device",
+                         "layers", "weights", "trainable", "gradients", "optimizer", "activations",
+                         "(no ckpt)", "workspace", "peak", capacity > 0 ? "of" : "");
+  std::string refusal;
+  for (const model::DeviceMemory& d : *plan) {
+    out << absl::StrFormat(
+        "%-8s %6d %11s %11s %11s %11s %13s %13s %10s %11s %s\n", d.device, d.layers,
+        model::FormatBytes(d.weights), model::FormatBytes(d.trainable),
+        model::FormatBytes(d.gradients), model::FormatBytes(d.optimizer),
+        model::FormatBytes(d.activations), model::FormatBytes(d.activations_without_checkpointing),
+        model::FormatBytes(d.workspace), model::FormatBytes(d.peak),
+        capacity > 0 ? absl::StrCat(model::FormatBytes(capacity),
+                                    d.peak > capacity ? "  DOES NOT FIT" : "  fits")
+                     : std::string());
+    if (capacity > 0 && d.peak > capacity && refusal.empty()) {
+      refusal = absl::StrCat(in.layer_split.empty() ? "target_model.device_map"
+                                                    : "target_model.device_map.layer_split",
+                             ": ", d.device, " needs ", model::FormatBytes(d.peak), ", has ",
+                             model::FormatBytes(capacity),
+                             in.layer_split.empty()
+                                 ? " (split the layers over more devices, quantize the base to "
+                                   "int8, checkpoint activations or lower training.batch_size)"
+                                 : "");
+    }
+  }
+  if (!refusal.empty()) return Refuse(refusal);
+  return kExitOk;
+}
+
+}  // namespace cluedrop::cli
