@@ -16,9 +16,9 @@
 #include "cli/job_spec_file.h"
 #include "jobspec/job_spec_defaults.h"
 #include "jobspec/job_spec_validator.h"
+#include "modelspec/memory_plan.h"
+#include "modelspec/model_config.h"
 #include "runtime/flags.h"
-#include "workers/model/memory_plan.h"
-#include "workers/model/model_config.h"
 
 namespace cluedrop::cli {
 namespace {
@@ -48,7 +48,8 @@ int RunPlan(const std::vector<std::string>& args) {
                 "(exit 2) naming the field to change.");
   flags.AddUsageNote("Usage: cluedrop plan JOB.yaml [--device_memory_gib GIB]");
   flags.Add("device_memory_gib", &device_memory_gib,
-            "memory of each of the rank's devices, GiB (0: do not check)");
+            "memory of each of the rank's devices, GiB (default: the spec's "
+            "target_model.device_map.memory_gib; 0: do not check)");
   flags.Add("target_config", &target_config,
             "config.json of the target (default: the spec's checkpoint_dir; for planning "
             "without the checkpoints, e.g. examples/model-configs/)");
@@ -131,6 +132,7 @@ int RunPlan(const std::vector<std::string>& args) {
       << (in.checkpoint_every > 0 ? absl::StrCat("every ", in.checkpoint_every)
                                   : std::string("off"))
       << ", activations " << (in.bf16_autocast ? "bf16" : "float32") << "\n";
+  if (device_memory_gib <= 0) device_memory_gib = target.device_map().memory_gib();
   const int64_t capacity =
       static_cast<int64_t>(std::llround(device_memory_gib * 1024.0 * 1024.0 * 1024.0));
   out << absl::StrFormat("%-8s %6s %11s %11s %11s %11s %13s %13s %10s %11s %s\n", "device",

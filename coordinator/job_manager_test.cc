@@ -3,6 +3,7 @@
 // directory (SQLite + shard files) and a fake clock.
 #include "coordinator/job_manager.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -440,6 +441,46 @@ TEST_F(JobManagerTest, EachSubmitterHasACapOnCorpusBytes) {
   manager_ = std::move(*JobManager::Open(options, nullptr));
   EXPECT_EQ(manager_->Submit(ScoreOnlyRequest(), alice).status().code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+// Issue 19: with the target's device memory in the spec, a job whose trainer
+// rank cannot fit is refused at submit, naming the field; one that fits is
+// accepted; an unreadable config is a clear error.
+TEST_F(JobManagerTest, TargetsThatCannotFitTheirDevicesAreRefused) {
+  OpenManager();
+  const std::string config = dir_ + "/config.json";
+  std::ofstream(config) << R"({"model_type": "llama", "vocab_size": 32000, "hidden_size": 2048,
+      "intermediate_size": 5632, "num_hidden_layers": 22, "num_attention_heads": 32,
+      "num_key_value_heads": 4, "max_position_embeddings": 2048})";
+  v1::SubmitJobRequest request = TrainRequest(1);
+  v1::TargetModelSpec* target = request.mutable_spec()->mutable_target_model();
+  target->set_checkpoint_dir(dir_);
+  target->mutable_device_map()->set_device("cuda");
+  target->mutable_device_map()->set_memory_gib(4);
+  request.mutable_spec()->mutable_training()->set_batch_size(8);
+  request.mutable_spec()->mutable_training()->set_max_seq_len(2048);
+  auto refused = manager_->Submit(request);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::StartsWith("target_model.device_map: cuda:0 needs "));
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr(", has 4.0 GiB"));
+  EXPECT_EQ(manager_->ListJobs(v1::ListJobsRequest())->jobs_size(), 0);
+  // A split over two devices is refused naming layer_split.
+  target->mutable_device_map()->add_layer_split(11);
+  target->mutable_device_map()->add_layer_split(11);
+  refused = manager_->Submit(request);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::StartsWith("target_model.device_map.layer_split: cuda:0 needs "));
+  // Enough memory: accepted.
+  target->mutable_device_map()->set_memory_gib(4096);
+  EXPECT_TRUE(manager_->Submit(request).ok());
+  // A checkpoint without config.json cannot be planned.
+  target->set_checkpoint_dir(dir_ + "/nowhere");
+  refused = manager_->Submit(request);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::StartsWith("target_model.device_map.memory_gib: cannot plan the job's "
+                                    "memory: target_model.checkpoint_dir: "));
 }
 
 // A rank that finished its part learns from its progress reports that a peer

@@ -171,4 +171,15 @@ absl::Status CheckJobPaths(const v1::JobSpec& spec, const PathPolicy& policy) {
   return CheckOutput(spec.output_dir(), output_roots, policy.output_roots);
 }
 
+absl::Status CheckInputFile(const std::string& field, const std::string& path,
+                            const PathPolicy& policy) {
+  std::vector<std::string> forbidden;
+  for (const std::string& f : policy.forbidden) {
+    if (std::optional<std::string> real = RealPath(f)) forbidden.push_back(*real);
+  }
+  uint64_t ignored = 0;
+  return CheckInput(field, path, Canonical(policy.input_roots), forbidden, policy.input_roots,
+                    &ignored);
+}
+
 }  // namespace cluedrop::coordinator

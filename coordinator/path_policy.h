@@ -42,6 +42,11 @@ struct PathPolicy {
 // PERMISSION_DENIED when a file cannot be opened. Never blocks on a FIFO.
 absl::Status CheckJobPaths(const v1::JobSpec& spec, const PathPolicy& policy);
 
+// The same rules for one more input file the coordinator is about to read
+// (the target's config.json for the memory check), named `field` in errors.
+absl::Status CheckInputFile(const std::string& field, const std::string& path,
+                            const PathPolicy& policy);
+
 }  // namespace cluedrop::coordinator
 
 #endif  // CLUEDROP_COORDINATOR_PATH_POLICY_H_

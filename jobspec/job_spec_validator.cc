@@ -88,6 +88,10 @@ void CheckCorpus(const v1::CorpusSpec& c, Violations* v) {
 }
 
 void CheckDeviceMap(const v1::DeviceMap& map, const std::string& path, Violations* v) {
+  if (!(map.memory_gib() >= 0 && std::isfinite(map.memory_gib()))) {
+    v->Add(path + ".device_map.memory_gib",
+           absl::StrCat("must be finite and >= 0, got ", map.memory_gib()));
+  }
   if (!ValidDevice(map.device())) {
     v->Add(path + ".device_map.device",
            absl::StrCat("must be \"cpu\", \"cuda\" or \"cuda:N\", got ", Quote(map.device())));

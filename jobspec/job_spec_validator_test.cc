@@ -222,6 +222,10 @@ TEST(JobSpecValidatorTest, TargetPlacementQuantizationAndCheckpointing) {
   target->set_quantization(v1::QUANTIZATION_INT8);
   spec.mutable_training()->set_activation_checkpointing(1);
   EXPECT_EQ(Check(spec), "OK");
+  target->mutable_device_map()->set_memory_gib(-1);
+  EXPECT_EQ(Check(spec), "target_model.device_map.memory_gib: must be finite and >= 0, got -1");
+  target->mutable_device_map()->set_memory_gib(80);
+  EXPECT_EQ(Check(spec), "OK");
 }
 
 TEST(JobSpecValidatorTest, Augmentation) {

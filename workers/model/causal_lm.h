@@ -23,7 +23,7 @@
 #include "base/status.h"
 #include "workers/model/attention.h"
 #include "workers/model/kv_cache.h"
-#include "workers/model/model_config.h"
+#include "modelspec/model_config.h"
 
 namespace cluedrop::model {
 

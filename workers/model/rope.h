@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "workers/model/model_config.h"
+#include "modelspec/model_config.h"
 
 namespace cluedrop::model {
 

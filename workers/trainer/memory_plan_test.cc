@@ -1,7 +1,7 @@
 // The memory planner (workers/model/memory_plan.h) against the CPU
 // allocator's exact peak of real training steps, on shapes other than the
 // ones its coefficients were fitted on, and its refusals.
-#include "workers/model/memory_plan.h"
+#include "modelspec/memory_plan.h"
 
 #include <gtest/gtest.h>
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "workers/model/model_config.h"
+#include "modelspec/model_config.h"
 
 namespace cluedrop::trainer {
 

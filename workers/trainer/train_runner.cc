@@ -15,7 +15,7 @@
 
 #include "workers/model/generation.h"
 #include "workers/model/hf_export.h"
-#include "workers/model/model_config.h"
+#include "modelspec/model_config.h"
 #include "workers/model/model_loader.h"
 #include "workers/model/torch_status.h"
 #include "workers/trainer/device_peak.h"

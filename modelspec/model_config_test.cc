@@ -1,4 +1,4 @@
-#include "workers/model/model_config.h"
+#include "modelspec/model_config.h"
 
 #include <gtest/gtest.h>
 

@@ -7,8 +7,8 @@
 // Example:
 //   CLUEDROP_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(dir + "/config.json"));
 //   if (config.family == ModelFamily::kGemma2) ...
-#ifndef CLUEDROP_WORKERS_MODEL_MODEL_CONFIG_H_
-#define CLUEDROP_WORKERS_MODEL_MODEL_CONFIG_H_
+#ifndef CLUEDROP_MODELSPEC_MODEL_CONFIG_H_
+#define CLUEDROP_MODELSPEC_MODEL_CONFIG_H_
 
 #include <cstdint>
 #include <optional>
@@ -102,4 +102,4 @@ const char* FamilyName(ModelFamily family);
 
 }  // namespace cluedrop::model
 
-#endif  // CLUEDROP_WORKERS_MODEL_MODEL_CONFIG_H_
+#endif  // CLUEDROP_MODELSPEC_MODEL_CONFIG_H_

@@ -1,4 +1,4 @@
-#include "workers/model/memory_plan.h"
+#include "modelspec/memory_plan.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -36,15 +36,15 @@
 // Example:
 //   TrainMemoryInput in;  in.batch_size = 4;  in.seq_len = 2048;  in.lora_rank = 16;
 //   StatusOr<std::vector<DeviceMemory>> plan = PlanTrainerMemory(config, in);
-#ifndef CLUEDROP_WORKERS_MODEL_MEMORY_PLAN_H_
-#define CLUEDROP_WORKERS_MODEL_MEMORY_PLAN_H_
+#ifndef CLUEDROP_MODELSPEC_MEMORY_PLAN_H_
+#define CLUEDROP_MODELSPEC_MEMORY_PLAN_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
-#include "workers/model/model_config.h"
+#include "modelspec/model_config.h"
 
 namespace cluedrop::model {
 
@@ -80,4 +80,4 @@ std::string FormatBytes(int64_t bytes);
 
 }  // namespace cluedrop::model
 
-#endif  // CLUEDROP_WORKERS_MODEL_MEMORY_PLAN_H_
+#endif  // CLUEDROP_MODELSPEC_MEMORY_PLAN_H_

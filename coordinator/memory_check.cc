@@ -1,0 +1,64 @@
+#include "coordinator/memory_check.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "modelspec/memory_plan.h"
+#include "modelspec/model_config.h"
+
+namespace cluedrop::coordinator {
+
+absl::Status CheckTrainerMemory(const v1::JobSpec& spec, const PathPolicy& policy) {
+  if (!spec.has_target_model()) return absl::OkStatus();
+  const v1::TargetModelSpec& target = spec.target_model();
+  const double gib = target.device_map().memory_gib();
+  if (gib <= 0) return absl::OkStatus();
+  const bool from_scratch = target.has_from_scratch_config();
+  const std::string path =
+      from_scratch ? target.from_scratch_config()
+                   : (std::filesystem::path(target.checkpoint_dir()) / "config.json").string();
+  const char* field =
+      from_scratch ? "target_model.from_scratch_config" : "target_model.checkpoint_dir";
+  if (absl::Status s = CheckInputFile(field, path, policy); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "target_model.device_map.memory_gib: cannot plan the job's memory: ", s.message()));
+  }
+  StatusOr<model::ModelConfig> config = model::LoadModelConfig(path);
+  if (!config.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target_model.device_map.memory_gib: cannot plan the job's memory: ", field,
+                     ": ", config.status().message()));
+  }
+  model::TrainMemoryInput in;
+  in.batch_size = spec.training().batch_size();
+  in.seq_len = spec.training().max_seq_len();
+  in.lora_rank = target.lora().rank();
+  in.lora_targets.assign(target.lora().target_modules().begin(),
+                         target.lora().target_modules().end());
+  in.int8_base = target.quantization() == v1::QUANTIZATION_INT8;
+  in.checkpoint_every = spec.training().activation_checkpointing();
+  in.layer_split.assign(target.device_map().layer_split().begin(),
+                        target.device_map().layer_split().end());
+  in.cuda = target.device_map().device().rfind("cuda", 0) == 0 || !in.layer_split.empty();
+  in.bf16_autocast = in.cuda && spec.training().precision() != v1::PRECISION_FP32;
+  StatusOr<std::vector<model::DeviceMemory>> plan = model::PlanTrainerMemory(*config, in);
+  if (!plan.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("target_model.", plan.status().message()));
+  }
+  const auto capacity = static_cast<int64_t>(std::llround(gib * 1024.0 * 1024.0 * 1024.0));
+  for (const model::DeviceMemory& d : *plan) {
+    if (d.peak <= capacity) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        in.layer_split.empty() ? "target_model.device_map" : "target_model.device_map.layer_split",
+        ": ", d.device, " needs ", model::FormatBytes(d.peak), ", has ",
+        model::FormatBytes(capacity),
+        in.layer_split.empty() ? " (split the layers over more devices, quantize the base to int8, "
+                                 "checkpoint activations or lower training.batch_size)"
+                               : "",
+        "; `cluedrop plan` shows the breakdown"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cluedrop::coordinator
