@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "bench/proc_memory.h"
-#include "workers/model/memory_plan.h"
-#include "workers/model/model_config.h"
+#include "modelspec/memory_plan.h"
+#include "modelspec/model_config.h"
 #include "workers/trainer/step_memory.h"
 
 using namespace cluedrop;
