@@ -77,22 +77,60 @@ int RunPlan(const std::vector<std::string>& args) {
   jobspec::ApplyJobSpecDefaults(&spec);
   std::ostream& out = std::cout;
 
-  // Reference models (the scorers hold each once, without gradients).
-  out << "Reference models (each scorer):\n";
-  for (const auto& [name, ref, override_path] :
-       {std::make_tuple("large", spec.reference_models().large(), large_config),
-        std::make_tuple("small", spec.reference_models().small(), small_config)}) {
-    StatusOr<model::ModelConfig> c = model::LoadModelConfig(
-        override_path.empty() ? ConfigPath(ref.checkpoint_dir()) : override_path);
-    if (!c.ok()) {
-      out << "  " << name << ": " << ref.checkpoint_dir() << ": " << c.status() << "\n";
-      continue;
+  // Scorers: both reference models, one batch at a time.
+  std::vector<StatusOr<model::ModelConfig>> refs;
+  for (const auto& [ref, override_path] :
+       {std::make_pair(spec.reference_models().large(), large_config),
+        std::make_pair(spec.reference_models().small(), small_config)}) {
+    refs.push_back(model::LoadModelConfig(override_path.empty() ? ConfigPath(ref.checkpoint_dir())
+                                                                : override_path));
+  }
+  const v1::ReferenceModel& large_ref = spec.reference_models().large();
+  if (!refs[0].ok() || !refs[1].ok()) {
+    out << "Scorer: cannot plan (" << (refs[0].ok() ? refs[1].status() : refs[0].status())
+        << "); give --large_config / --small_config\n";
+  } else {
+    model::ScorerMemoryInput scorer_in;
+    scorer_in.batch_tokens = spec.reference_models().batch_tokens();
+    scorer_in.large_dtype_bytes = DtypeBytes(large_ref.dtype());
+    scorer_in.small_dtype_bytes = DtypeBytes(spec.reference_models().small().dtype());
+    scorer_in.large_split.assign(large_ref.device_map().layer_split().begin(),
+                                 large_ref.device_map().layer_split().end());
+    scorer_in.cuda =
+        large_ref.device_map().device().rfind("cuda", 0) == 0 || !scorer_in.large_split.empty();
+    StatusOr<std::vector<model::DeviceMemory>> scorer_plan =
+        model::PlanScorerMemory(*refs[0], *refs[1], scorer_in);
+    if (!scorer_plan.ok()) {
+      return Refuse("reference_models.large." + std::string(scorer_plan.status().message()));
     }
-    out << "  " << name << ": " << c->num_layers << " layers, " << c->NumParameters()
-        << " parameters, weights "
-        << model::FormatBytes(c->NumParameters() * DtypeBytes(ref.dtype())) << " ("
-        << (ref.dtype() == v1::DTYPE_FLOAT32 ? "float32" : "16-bit")
-        << "); activations O(batch_tokens), see docs/scoring.md\n";
+    out << "Scorer (each scorer worker): large " << refs[0]->num_layers << " layers, "
+        << refs[0]->NumParameters() << " parameters; small " << refs[1]->num_layers << " layers, "
+        << refs[1]->NumParameters() << " parameters; batch_tokens " << scorer_in.batch_tokens
+        << "\n";
+    const double gib =
+        device_memory_gib > 0 ? device_memory_gib : large_ref.device_map().memory_gib();
+    const auto scorer_capacity = static_cast<int64_t>(std::llround(gib * 1024.0 * 1024.0 * 1024.0));
+    out << absl::StrFormat("%-8s %6s %11s %13s %10s %11s %s\n", "device", "layers", "weights",
+                           "activations", "workspace", "peak", scorer_capacity > 0 ? "of" : "");
+    std::string scorer_refusal;
+    for (const model::DeviceMemory& d : *scorer_plan) {
+      out << absl::StrFormat(
+          "%-8s %6d %11s %13s %10s %11s %s\n", d.device, d.layers, model::FormatBytes(d.weights),
+          model::FormatBytes(d.activations), model::FormatBytes(d.workspace),
+          model::FormatBytes(d.peak),
+          scorer_capacity > 0 ? absl::StrCat(model::FormatBytes(scorer_capacity),
+                                             d.peak > scorer_capacity ? "  DOES NOT FIT" : "  fits")
+                              : std::string());
+      if (scorer_capacity > 0 && d.peak > scorer_capacity && scorer_refusal.empty()) {
+        scorer_refusal = absl::StrCat(
+            scorer_in.large_split.empty() ? "reference_models.large.device_map"
+                                          : "reference_models.large.device_map.layer_split",
+            ": ", d.device, " needs ", model::FormatBytes(d.peak), ", has ",
+            model::FormatBytes(scorer_capacity),
+            " (split the large model over more devices or lower reference_models.batch_tokens)");
+      }
+    }
+    if (!scorer_refusal.empty()) return Refuse(scorer_refusal);
   }
   if (!spec.has_target_model()) {
     out << "No target model: a score-only job.\n";
@@ -124,7 +162,7 @@ int RunPlan(const std::vector<std::string>& args) {
   if (!plan.ok()) return Refuse("target_model." + std::string(plan.status().message()));
 
   const int64_t seq = in.seq_len > 0 ? in.seq_len : config->max_position_embeddings;
-  out << "Target model (each trainer rank): " << config->num_layers << " layers, "
+  out << "\nTarget model (each trainer rank): " << config->num_layers << " layers, "
       << config->NumParameters() << " parameters; "
       << (in.lora_rank > 0 ? absl::StrCat("LoRA r", in.lora_rank) : std::string("full fine-tuning"))
       << (in.int8_base ? " on an int8 base" : "") << ", batch " << in.batch_size << " x " << seq

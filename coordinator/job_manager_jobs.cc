@@ -37,7 +37,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(const v1::SubmitJobRequest& request,
   paths.forbidden.push_back(options_.data_dir);
   CLUEDROP_RETURN_IF_ABSL_ERROR(CheckJobPaths(spec, paths));
   jobspec::ApplyJobSpecDefaults(&spec);
-  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckTrainerMemory(spec, paths));
+  CLUEDROP_RETURN_IF_ABSL_ERROR(CheckJobMemory(spec, paths));
   // Slow I/O outside the lock.
   CLUEDROP_ASSIGN_OR_RETURN(std::vector<v1::Document> documents, LoadCorpus(spec.corpus()));
   uint64_t corpus_bytes = 0;

@@ -481,6 +481,23 @@ TEST_F(JobManagerTest, TargetsThatCannotFitTheirDevicesAreRefused) {
   EXPECT_THAT(std::string(refused.status().message()),
               ::testing::StartsWith("target_model.device_map.memory_gib: cannot plan the job's "
                                     "memory: target_model.checkpoint_dir: "));
+  // Scorers too: the large and small models (the same shape here) on 1 GiB.
+  target->set_checkpoint_dir(dir_);
+  v1::ReferenceModel* large = request.mutable_spec()->mutable_reference_models()->mutable_large();
+  large->set_checkpoint_dir(dir_);
+  large->set_dtype(v1::DTYPE_BFLOAT16);
+  large->mutable_device_map()->set_device("cuda");
+  large->mutable_device_map()->set_memory_gib(1);
+  std::filesystem::create_directories(dir_ + "/small");
+  std::filesystem::copy_file(config, dir_ + "/small/config.json");
+  request.mutable_spec()->mutable_reference_models()->mutable_small()->set_checkpoint_dir(dir_ +
+                                                                                          "/small");
+  refused = manager_->Submit(request);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::StartsWith("reference_models.large.device_map: cuda:0 needs "))
+      << refused.status();
+  large->mutable_device_map()->set_memory_gib(80);
+  EXPECT_TRUE(manager_->Submit(request).ok());
 }
 
 // A rank that finished its part learns from its progress reports that a peer

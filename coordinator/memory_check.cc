@@ -9,6 +9,80 @@
 
 namespace cluedrop::coordinator {
 
+namespace {
+
+constexpr char kCannotPlan[] = "cannot plan the job's memory: ";
+
+// The config.json of a checkpoint directory (or a config file), read under
+// the job's path policy; errors name `memory_field`.
+absl::StatusOr<model::ModelConfig> ReadConfig(const std::string& path, const char* field,
+                                              const std::string& memory_field,
+                                              const PathPolicy& policy) {
+  if (absl::Status s = CheckInputFile(field, path, policy); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(memory_field, ": ", kCannotPlan, s.message()));
+  }
+  StatusOr<model::ModelConfig> config = model::LoadModelConfig(path);
+  if (!config.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(memory_field, ": ", kCannotPlan, field, ": ", config.status().message()));
+  }
+  return *config;
+}
+
+std::string ConfigOf(const std::string& checkpoint_dir) {
+  return (std::filesystem::path(checkpoint_dir) / "config.json").string();
+}
+
+int64_t Bytes(double gib) {
+  return static_cast<int64_t>(std::llround(gib * 1024.0 * 1024.0 * 1024.0));
+}
+
+// Scorers: with reference_models.large.device_map.memory_gib.
+absl::Status CheckScorerMemory(const v1::JobSpec& spec, const PathPolicy& policy) {
+  const v1::ReferenceModel& large = spec.reference_models().large();
+  const double gib = large.device_map().memory_gib();
+  if (gib <= 0) return absl::OkStatus();
+  const std::string field = "reference_models.large.device_map.memory_gib";
+  absl::StatusOr<model::ModelConfig> large_config = ReadConfig(
+      ConfigOf(large.checkpoint_dir()), "reference_models.large.checkpoint_dir", field, policy);
+  if (!large_config.ok()) return large_config.status();
+  absl::StatusOr<model::ModelConfig> small_config =
+      ReadConfig(ConfigOf(spec.reference_models().small().checkpoint_dir()),
+                 "reference_models.small.checkpoint_dir", field, policy);
+  if (!small_config.ok()) return small_config.status();
+  model::ScorerMemoryInput in;
+  in.batch_tokens = spec.reference_models().batch_tokens();
+  in.large_dtype_bytes = large.dtype() == v1::DTYPE_FLOAT32 ? 4 : 2;
+  in.small_dtype_bytes = spec.reference_models().small().dtype() == v1::DTYPE_FLOAT32 ? 4 : 2;
+  in.large_split.assign(large.device_map().layer_split().begin(),
+                        large.device_map().layer_split().end());
+  in.cuda = large.device_map().device().rfind("cuda", 0) == 0 || !in.large_split.empty();
+  StatusOr<std::vector<model::DeviceMemory>> plan =
+      model::PlanScorerMemory(*large_config, *small_config, in);
+  if (!plan.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reference_models.large.", plan.status().message()));
+  }
+  for (const model::DeviceMemory& d : *plan) {
+    if (d.peak <= Bytes(gib)) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        in.large_split.empty() ? "reference_models.large.device_map"
+                               : "reference_models.large.device_map.layer_split",
+        ": ", d.device, " needs ", model::FormatBytes(d.peak), ", has ",
+        model::FormatBytes(Bytes(gib)),
+        " (split the large model over more devices or lower reference_models.batch_tokens); "
+        "`cluedrop plan` shows the breakdown"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckJobMemory(const v1::JobSpec& spec, const PathPolicy& policy) {
+  if (absl::Status s = CheckScorerMemory(spec, policy); !s.ok()) return s;
+  return CheckTrainerMemory(spec, policy);
+}
+
 absl::Status CheckTrainerMemory(const v1::JobSpec& spec, const PathPolicy& policy) {
   if (!spec.has_target_model()) return absl::OkStatus();
   const v1::TargetModelSpec& target = spec.target_model();

@@ -10,6 +10,9 @@ namespace {
 
 constexpr int64_t kF32 = 4;
 constexpr int64_t kGpuWorkspace = int64_t{1} << 30;
+// Scoring: values per token of a no-grad forward's peak (fitted; see
+// ScoringPerToken).
+constexpr double kScoreH = 0.5, kScoreQ = 0.5, kScoreKv = 0.25, kScoreM = 4;
 
 // One linear layer of a decoder layer: its attribute name and shape.
 struct LinearShape {
@@ -175,6 +178,69 @@ StatusOr<std::vector<DeviceMemory>> PlanTrainerMemory(const ModelConfig& c,
     const int64_t backward = weights_all + buckets + d.activations;
     const int64_t step = weights_all + d.gradients + d.optimizer + 2 * largest;
     d.peak = std::max(backward, step) + d.workspace;
+  }
+  return plan;
+}
+
+namespace {
+
+// Parameters of one decoder layer (weights, biases, norms).
+int64_t LayerParams(const ModelConfig& c) {
+  int64_t n = LayerNormParams(c);
+  for (const LinearShape& l : LayerLinears(c)) n += l.in * l.out + (l.bias ? l.out : 0);
+  return n;
+}
+
+// Values a no-grad forward keeps alive per token at its peak, for one model,
+// measured with the CPU allocator's accounting (bench/score_memory_bench on
+// 7 Llama shapes, fitted within 1%): 0.5h + 0.5q + 0.25kv + 4m (the gated
+// MLP's intermediates dominate), plus the received-attention tiles of every
+// head (tile x heads).
+double ScoringPerToken(const ModelConfig& c, int64_t tile) {
+  const double h = static_cast<double>(c.hidden_size);
+  const double q = static_cast<double>(c.num_heads * c.head_dim);
+  const double kv = static_cast<double>(c.num_kv_heads * c.head_dim);
+  const double m = static_cast<double>(c.intermediate_size);
+  return kScoreH * h + kScoreQ * q + kScoreKv * kv + kScoreM * m +
+         static_cast<double>(tile * c.num_heads);
+}
+
+}  // namespace
+
+StatusOr<std::vector<DeviceMemory>> PlanScorerMemory(const ModelConfig& large,
+                                                     const ModelConfig& small,
+                                                     const ScorerMemoryInput& in) {
+  std::vector<int64_t> split = in.large_split;
+  if (split.empty()) split = {large.num_layers};
+  int64_t sum = 0;
+  for (int64_t n : split) sum += n;
+  if (sum != large.num_layers) {
+    return InvalidArgumentError("device_map.layer_split: sums to " + std::to_string(sum) +
+                                ", the model has " + std::to_string(large.num_layers) + " layers");
+  }
+  const int64_t tile = in.cuda ? 1024 : 128;
+  const double tokens = static_cast<double>(in.batch_tokens);
+  const int64_t large_layer = LayerParams(large) * in.large_dtype_bytes;
+  const int64_t large_rest =
+      large.NumParameters() * in.large_dtype_bytes - large.num_layers * large_layer;
+  const int64_t small_all = small.NumParameters() * in.small_dtype_bytes;
+  // Activations are in the model's dtype; the tiles are float32.
+  const double large_act =
+      tokens * (ScoringPerToken(large, 0) * static_cast<double>(in.large_dtype_bytes) +
+                static_cast<double>(tile * large.num_heads) * 4.0);
+  const double small_act =
+      tokens * (ScoringPerToken(small, 0) * static_cast<double>(in.small_dtype_bytes) +
+                static_cast<double>(tile * small.num_heads) * 4.0);
+  std::vector<DeviceMemory> plan(split.size());
+  for (size_t k = 0; k < split.size(); ++k) {
+    DeviceMemory& d = plan[k];
+    d.device = in.cuda ? "cuda:" + std::to_string(k) : "cpu";
+    d.layers = split[k];
+    d.weights = d.layers * large_layer + (k == 0 ? large_rest + small_all : 0);
+    const double act = std::max(large_act, k == 0 ? small_act : 0.0);
+    d.activations = d.activations_without_checkpointing = static_cast<int64_t>(act);
+    d.workspace = in.cuda ? kGpuWorkspace : 0;
+    d.peak = d.weights + d.activations + d.workspace;
   }
   return plan;
 }

@@ -75,6 +75,23 @@ struct DeviceMemory {
 StatusOr<std::vector<DeviceMemory>> PlanTrainerMemory(const ModelConfig& config,
                                                       const TrainMemoryInput& input);
 
+// A scorer holds both reference models (no gradients, no optimizer) and runs
+// one batch of up to batch_tokens tokens through one model at a time,
+// keeping per layer only what the forward needs next plus the
+// received-attention tiles (tile x T keys per head and row: tile 128 on the
+// CPU, 1024 on CUDA; docs/scoring.md). The large model's layers go over
+// large_split (its first device also holds the small model); without a
+// split everything is on one device.
+struct ScorerMemoryInput {
+  int64_t batch_tokens = 16384;
+  int64_t large_dtype_bytes = 2, small_dtype_bytes = 2;
+  std::vector<int64_t> large_split;
+  bool cuda = false;
+};
+StatusOr<std::vector<DeviceMemory>> PlanScorerMemory(const ModelConfig& large,
+                                                     const ModelConfig& small,
+                                                     const ScorerMemoryInput& input);
+
 // "91.2 GiB", "512.0 MiB", "96 B".
 std::string FormatBytes(int64_t bytes);
 

@@ -11,9 +11,12 @@
 #include <atomic>
 #include <cmath>
 #include <iostream>
+#include <tuple>
 
+#include "modelspec/memory_plan.h"
 #include "workers/model/causal_lm.h"
 #include "workers/scorer/received_attention.h"
+#include "workers/scorer/score_memory.h"
 #include "workers/scorer/scorer.h"
 
 namespace cluedrop::scorer {
@@ -130,6 +133,40 @@ TEST(ScorerMemoryTest, RecorderSeesAnExplicitAttentionMap) {
   }
   std::cout << "largest CPU allocation with AttentionProbabilities: " << largest << " bytes\n";
   EXPECT_GE(largest, kBound);
+}
+
+// Issue 19: the memory planner's scorer estimate against the exact measured
+// peak of scoring, on shapes and batches other than those its coefficients
+// were fitted on, within 15%.
+TEST(ScorerMemoryTest, PlannerEstimateMatchesTheMeasuredPeak) {
+  const char* large_json = R"({"model_type": "llama", "vocab_size": 900, "hidden_size": 160,
+      "intermediate_size": 544, "num_hidden_layers": 3, "num_attention_heads": 5,
+      "num_key_value_heads": 1, "max_position_embeddings": 4096})";
+  const char* small_json = R"({"model_type": "qwen2", "vocab_size": 900, "hidden_size": 96,
+      "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 3,
+      "num_key_value_heads": 3, "head_dim": 40, "max_position_embeddings": 4096})";
+  auto large = model::ParseModelConfig(large_json);
+  auto small = model::ParseModelConfig(small_json);
+  ASSERT_TRUE(large.ok() && small.ok());
+  for (const auto& [batch_tokens, docs, doc_tokens] :
+       {std::tuple<int64_t, int64_t, int64_t>{1536, 3, 500}, {3000, 2, 1400}}) {
+    auto measured = MeasureScoreMemory(*large, *small, batch_tokens, docs, doc_tokens);
+    ASSERT_TRUE(measured.ok()) << measured.status();
+    model::ScorerMemoryInput in;
+    in.batch_tokens = batch_tokens;
+    in.large_dtype_bytes = in.small_dtype_bytes = 4;
+    auto plan = model::PlanScorerMemory(*large, *small, in);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    ASSERT_EQ(plan->size(), 1u);
+    EXPECT_NEAR(static_cast<double>((*plan)[0].weights),
+                static_cast<double>(measured->weights_bytes), 1024);
+    const double ratio =
+        static_cast<double>((*plan)[0].peak) / static_cast<double>(measured->peak_bytes);
+    std::cout << "scoring " << docs << " x " << doc_tokens << " tokens, batch_tokens "
+              << batch_tokens << ": estimate " << (*plan)[0].peak << ", measured "
+              << measured->peak_bytes << ", ratio " << ratio << "\n";
+    EXPECT_NEAR(ratio, 1.0, 0.15);
+  }
 }
 
 }  // namespace
