@@ -2,8 +2,9 @@
 """`cluedrop plan` on the paper's large-target examples (issue 19), with the
 models' shapes from examples/model-configs/: the Llama-3-70B target (int8
 base, four 80 GB GPUs per rank, checkpointing) and the Gemma-2-9B target
-(int8 base, one GPU) fit 80 GB per GPU; the 70B as a plain replica on one GPU
-is refused (exit 2) naming the field to change.
+(int8 base, one GPU) fit 80 GB per GPU, and so do their scorers; the 70B as a
+plain replica on one GPU is refused (exit 2) naming the field to change, and
+so is the 70B/8B scorer on four 40 GB GPUs.
 
 Usage: plan_examples_test.py --cli build/bin/cluedrop --source DIR --work DIR
 """
@@ -18,6 +19,17 @@ import sys
 def fail(message):
     print(f"FAIL: {message}", flush=True)
     sys.exit(1)
+
+
+def rows(stdout, section):
+    """The device rows of the plan's "Scorer" or "Target model" table."""
+    out, inside = [], False
+    for line in stdout.splitlines():
+        if line.startswith(("Scorer", "Target model")):
+            inside = line.startswith(section)
+        elif inside and line.startswith(("cuda:", "cpu ")):
+            out.append(line)
+    return out
 
 
 def main():
@@ -41,14 +53,16 @@ def main():
 
     llama = plan(os.path.join(examples, "paper-llama3-70b-target.yaml"), "llama-3-70b.json",
                  "llama-3-70b.json", "llama-3-8b.json")
-    rows = [l for l in llama.stdout.splitlines() if l.startswith("cuda:")]
-    if llama.returncode != 0 or len(rows) != 4 or not all(r.endswith("fits") for r in rows):
-        fail("the 70B-target example does not fit four 80 GB GPUs per rank")
+    for section in ("Scorer", "Target model"):
+        found = rows(llama.stdout, section)
+        if llama.returncode != 0 or len(found) != 4 or not all(r.endswith("fits") for r in found):
+            fail(f"the 70B-target example: {section}: not 4 devices that fit 80 GB: {found}")
     gemma = plan(os.path.join(examples, "paper-gemma2-9b-target.yaml"), "gemma-2-9b.json",
                  "gemma-2-9b.json", "gemma-2-2b.json")
-    rows = [l for l in gemma.stdout.splitlines() if l.startswith("cuda:")]
-    if gemma.returncode != 0 or len(rows) != 1 or not rows[0].endswith("fits"):
-        fail("the Gemma-2-9B-target example does not fit one 80 GB GPU")
+    for section in ("Scorer", "Target model"):
+        found = rows(gemma.stdout, section)
+        if gemma.returncode != 0 or len(found) != 1 or not found[0].endswith("fits"):
+            fail(f"the Gemma-2-9B-target example: {section}: does not fit one 80 GB GPU: {found}")
 
     # The 70B as a bf16 replica on one GPU: refused, naming the field.
     shutil.rmtree(args.work, ignore_errors=True)
@@ -65,6 +79,13 @@ def main():
                       r"[0-9.]+ GiB, has 80\.0 GiB \(split the layers", re.M)
     if big.returncode != 2 or not want.search(big.stderr):
         fail(f"a 70B replica on one 80 GB GPU: exit {big.returncode}, {big.stderr!r}")
+    # The scorer of the 70B/8B example on four 40 GB GPUs: refused.
+    scorer = plan(os.path.join(examples, "paper-llama3-70b-8b.yaml"), "llama-3-8b.json",
+                  "llama-3-70b.json", "llama-3-8b.json", gib="40")
+    want = re.compile(r"^cluedrop plan: INVALID_ARGUMENT: reference_models\.large\.device_map\."
+                      r"layer_split: cuda:0 needs [0-9.]+ GiB, has 40\.0 GiB", re.M)
+    if scorer.returncode != 2 or not want.search(scorer.stderr):
+        fail(f"the 70B/8B scorer on 40 GB GPUs: exit {scorer.returncode}, {scorer.stderr!r}")
     print("plan examples: PASS")
 
 
