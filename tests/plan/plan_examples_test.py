@@ -70,8 +70,11 @@ def main():
     path = os.path.join(args.work, "too-big.yaml")
     with open(os.path.join(examples, "paper-llama3-70b-target.yaml")) as f:
         text = f.read()
-    text = text.replace("  quantization: int8\n", "").replace(
-        "device_map: {device: cuda, layer_split: [20, 20, 20, 20]}", "device_map: {device: cuda}")
+    target = ("  quantization: int8\n"
+              "  device_map: {device: cuda, layer_split: [20, 20, 20, 20]}\n")
+    if target not in text:
+        fail("the 70B-target example no longer has its target's int8 + split lines")
+    text = text.replace(target, "  device_map: {device: cuda}\n")
     with open(path, "w") as f:
         f.write(text)
     big = plan(path, "llama-3-70b.json", "llama-3-70b.json", "llama-3-8b.json")
