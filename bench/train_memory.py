@@ -4,7 +4,7 @@ PyTorch + PEFT doing the same on the same machine, and the memory planner's
 estimate vs the measured peak.
 
 A random-init Llama (the --preset; "30m": 8 layers, hidden 512, vocab 8000,
-~32M parameters; "100m": 12 layers, hidden 768, vocab 32000, ~110M) trains
+~32M parameters; "100m": 12 layers, hidden 768, vocab 32000, ~124M) trains
 float32 on the CPU with LoRA r16 on q_proj and v_proj (the paper's set-up),
 AdamW, on B x T random token ids, in four settings:
 
