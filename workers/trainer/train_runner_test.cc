@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <future>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -33,17 +34,15 @@ std::string ReadFile(const std::string& path) {
 
 bool Exists(const std::string& path) { return std::ifstream(path).good(); }
 
-// `n` biographies scored with a deterministic fake contrast.
-std::vector<ScoredDocument> Documents(int n) {
+// Documents of `texts` scored with a deterministic fake contrast.
+std::vector<ScoredDocument> Scored(const std::vector<std::string>& texts) {
   auto encoder = TokenizerTextEncoder::FromPath(ModelDir());
   EXPECT_TRUE(encoder.ok()) << encoder.status().ToString();
-  const char* kCities[] = {"Paris", "Boston", "Lima", "Oslo", "Cairo", "Tokyo"};
   std::vector<ScoredDocument> docs;
-  for (int i = 0; i < n; ++i) {
+  for (size_t i = 0; i < texts.size(); ++i) {
     ScoredDocument d;
     d.id = "bio-" + std::to_string(i);
-    d.text = "Person " + std::to_string(i) + " was born in " + kCities[i % 6] + " in 19" +
-             std::to_string(50 + i) + ". They work as a baker.";
+    d.text = texts[i];
     auto enc = (*encoder)->Encode(d.text);
     EXPECT_TRUE(enc.ok());
     d.tokens = enc->ids;
@@ -57,6 +56,39 @@ std::vector<ScoredDocument> Documents(int n) {
     docs.push_back(std::move(d));
   }
   return docs;
+}
+
+// `n` short synthetic biographies.
+std::vector<ScoredDocument> Documents(int n) {
+  const char* kCities[] = {"Paris", "Boston", "Lima", "Oslo", "Cairo", "Tokyo"};
+  std::vector<std::string> texts;
+  for (int i = 0; i < n; ++i) {
+    texts.push_back("Person " + std::to_string(i) + " was born in " + kCities[i % 6] + " in 19" +
+                    std::to_string(50 + i) + ". They work as a baker.");
+  }
+  return Scored(texts);
+}
+
+// The first `n` biographies of the paper's biography_synthetic.csv, field
+// tags removed (as the corpus reader does with field_tags).
+std::vector<ScoredDocument> PaperBiographies(int n) {
+  std::ifstream in(std::string(CLUEDROP_PAPER_DATA_DIR) + "/biography_synthetic.csv");
+  EXPECT_TRUE(in.good()) << CLUEDROP_PAPER_DATA_DIR;
+  std::vector<std::string> texts;
+  std::string line;
+  std::getline(in, line);  // header
+  while (static_cast<int>(texts.size()) < n && std::getline(in, line)) {
+    std::string text;
+    bool tag = false;
+    for (char c : line) {
+      if (c == '<') tag = true;
+      if (!tag && c != '"') text.push_back(c);
+      if (c == '>') tag = false;
+    }
+    texts.push_back(text);
+  }
+  EXPECT_EQ(static_cast<int>(texts.size()), n);
+  return Scored(texts);
 }
 
 TrainRunOptions BaseOptions() {
@@ -353,8 +385,8 @@ TEST(TrainRunnerTest, CheckpointFromOneSplitResumesOnAnother) {
       << "final parameters differ";
 }
 
-// Issue 19: LoRA on an int8 base learns the biographies (the loss falls),
-// exports only the adapter, and int8 without LoRA is refused.
+// Issue 19: LoRA on an int8 base learns the paper's biographies (the loss
+// falls), exports only the adapter, and int8 without LoRA is refused.
 TEST(TrainRunnerTest, LoraOnAnInt8BaseLowersTheLoss) {
   testing::TempDir tmp;
   TrainRunOptions o = BaseOptions();
@@ -364,11 +396,15 @@ TEST(TrainRunnerTest, LoraOnAnInt8BaseLowersTheLoss) {
   o.learning_rate = 1e-2;
   o.quantize_int8 = true;
   o.output_dir = tmp.path() + "/out";
-  RunLog run = Train(o, Documents(4));
+  const std::vector<ScoredDocument> bios = PaperBiographies(4);
+  RunLog run = Train(o, bios);
   ASSERT_TRUE(run.result.ok()) << run.result.status().ToString();
-  ASSERT_EQ(run.steps.size(), 24u);
+  const size_t n = run.steps.size();
+  ASSERT_GE(n, 16u);  // 4 epochs of at least 4 steps (long biographies are windowed)
   const double first = (run.steps[0].loss + run.steps[1].loss) / 2;
-  const double last = (run.steps[22].loss + run.steps[23].loss) / 2;
+  const double last = (run.steps[n - 2].loss + run.steps[n - 1].loss) / 2;
+  std::cout << "LoRA on int8, the paper's first 4 biographies: " << n << " steps, loss " << first
+            << " -> " << last << "\n";
   EXPECT_LT(last, first * 0.8) << "first " << first << " last " << last;
   EXPECT_TRUE(Exists(o.output_dir + "/final/adapter_model.safetensors"));
   EXPECT_FALSE(Exists(o.output_dir + "/final/model.safetensors"));
@@ -377,7 +413,7 @@ TEST(TrainRunnerTest, LoraOnAnInt8BaseLowersTheLoss) {
   f32.quantize_int8 = false;
   f32.output_dir = tmp.path() + "/out-f32";
   f32.epochs = 1;
-  RunLog reference = Train(f32, Documents(4));
+  RunLog reference = Train(f32, bios);
   ASSERT_TRUE(reference.result.ok());
   EXPECT_NE(reference.steps[0].loss, run.steps[0].loss);
   EXPECT_NEAR(reference.steps[0].loss, run.steps[0].loss, 0.05 * reference.steps[0].loss);
