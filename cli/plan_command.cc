@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/cli.h"
 #include "cli/job_spec_file.h"
+#include "coordinator/memory_check.h"
 #include "jobspec/job_spec_defaults.h"
 #include "jobspec/job_spec_validator.h"
 #include "modelspec/memory_plan.h"
@@ -33,7 +34,37 @@ std::string ConfigPath(const std::string& dir_or_file) {
   return dir_or_file;
 }
 
-int64_t DtypeBytes(v1::DType dtype) { return dtype == v1::DTYPE_FLOAT32 ? 4 : 2; }
+// One row per device; trainer rows add the training columns.
+void PrintRows(std::ostream& out, const std::vector<model::DeviceMemory>& plan, int64_t capacity,
+               bool trainer) {
+  if (trainer) {
+    out << absl::StrFormat("%-8s %6s %11s %11s %11s %11s %13s %13s %10s %11s %s\n", "device",
+                           "layers", "weights", "trainable", "gradients", "optimizer",
+                           "activations", "(no ckpt)", "workspace", "peak",
+                           capacity > 0 ? "of" : "");
+  } else {
+    out << absl::StrFormat("%-8s %6s %11s %13s %10s %11s %s\n", "device", "layers", "weights",
+                           "activations", "workspace", "peak", capacity > 0 ? "of" : "");
+  }
+  for (const model::DeviceMemory& d : plan) {
+    const std::string fits = capacity > 0
+                                 ? absl::StrCat(model::FormatBytes(capacity),
+                                                d.peak > capacity ? "  DOES NOT FIT" : "  fits")
+                                 : std::string();
+    if (trainer) {
+      out << absl::StrFormat("%-8s %6d %11s %11s %11s %11s %13s %13s %10s %11s %s\n", d.device,
+                             d.layers, model::FormatBytes(d.weights),
+                             model::FormatBytes(d.trainable), model::FormatBytes(d.gradients),
+                             model::FormatBytes(d.optimizer), model::FormatBytes(d.activations),
+                             model::FormatBytes(d.activations_without_checkpointing),
+                             model::FormatBytes(d.workspace), model::FormatBytes(d.peak), fits);
+    } else {
+      out << absl::StrFormat("%-8s %6d %11s %13s %10s %11s %s\n", d.device, d.layers,
+                             model::FormatBytes(d.weights), model::FormatBytes(d.activations),
+                             model::FormatBytes(d.workspace), model::FormatBytes(d.peak), fits);
+    }
+  }
+}
 
 }  // namespace
 
@@ -41,15 +72,15 @@ int RunPlan(const std::vector<std::string>& args) {
   double device_memory_gib = 0;
   std::string target_config, large_config, small_config;
   FlagSet flags("cluedrop plan",
-                "prints the memory a trainer rank of the job needs on each device (weights, "
-                "trainable parameters, gradients, optimizer state, activations with and without "
-                "checkpointing, workspace, peak; docs/training.md) and the reference models' "
-                "weights. With --device_memory_gib, a job that does not fit is refused "
-                "(exit 2) naming the field to change.");
+                "prints the memory a scorer and a trainer rank of the job need on each device "
+                "(weights, trainable parameters, gradients, optimizer state, activations with "
+                "and without checkpointing, workspace, peak; docs/training.md). With a device "
+                "memory (--device_memory_gib or the spec's device_map.memory_gib), a job that "
+                "does not fit is refused (exit 2) naming the field to change.");
   flags.AddUsageNote("Usage: cluedrop plan JOB.yaml [--device_memory_gib GIB]");
   flags.Add("device_memory_gib", &device_memory_gib,
-            "memory of each of the rank's devices, GiB (default: the spec's "
-            "target_model.device_map.memory_gib; 0: do not check)");
+            "memory of each device, GiB (default: the spec's device_map.memory_gib of the "
+            "target and of the large reference model; 0: do not check)");
   flags.Add("target_config", &target_config,
             "config.json of the target (default: the spec's checkpoint_dir; for planning "
             "without the checkpoints, e.g. examples/model-configs/)");
@@ -90,14 +121,7 @@ int RunPlan(const std::vector<std::string>& args) {
     out << "Scorer: cannot plan (" << (refs[0].ok() ? refs[1].status() : refs[0].status())
         << "); give --large_config / --small_config\n";
   } else {
-    model::ScorerMemoryInput scorer_in;
-    scorer_in.batch_tokens = spec.reference_models().batch_tokens();
-    scorer_in.large_dtype_bytes = DtypeBytes(large_ref.dtype());
-    scorer_in.small_dtype_bytes = DtypeBytes(spec.reference_models().small().dtype());
-    scorer_in.large_split.assign(large_ref.device_map().layer_split().begin(),
-                                 large_ref.device_map().layer_split().end());
-    scorer_in.cuda =
-        large_ref.device_map().device().rfind("cuda", 0) == 0 || !scorer_in.large_split.empty();
+    const model::ScorerMemoryInput scorer_in = coordinator::ScorerPlanInput(spec);
     StatusOr<std::vector<model::DeviceMemory>> scorer_plan =
         model::PlanScorerMemory(*refs[0], *refs[1], scorer_in);
     if (!scorer_plan.ok()) {
@@ -109,27 +133,11 @@ int RunPlan(const std::vector<std::string>& args) {
         << "\n";
     const double gib =
         device_memory_gib > 0 ? device_memory_gib : large_ref.device_map().memory_gib();
-    const auto scorer_capacity = static_cast<int64_t>(std::llround(gib * 1024.0 * 1024.0 * 1024.0));
-    out << absl::StrFormat("%-8s %6s %11s %13s %10s %11s %s\n", "device", "layers", "weights",
-                           "activations", "workspace", "peak", scorer_capacity > 0 ? "of" : "");
-    std::string scorer_refusal;
-    for (const model::DeviceMemory& d : *scorer_plan) {
-      out << absl::StrFormat(
-          "%-8s %6d %11s %13s %10s %11s %s\n", d.device, d.layers, model::FormatBytes(d.weights),
-          model::FormatBytes(d.activations), model::FormatBytes(d.workspace),
-          model::FormatBytes(d.peak),
-          scorer_capacity > 0 ? absl::StrCat(model::FormatBytes(scorer_capacity),
-                                             d.peak > scorer_capacity ? "  DOES NOT FIT" : "  fits")
-                              : std::string());
-      if (scorer_capacity > 0 && d.peak > scorer_capacity && scorer_refusal.empty()) {
-        scorer_refusal = absl::StrCat(
-            scorer_in.large_split.empty() ? "reference_models.large.device_map"
-                                          : "reference_models.large.device_map.layer_split",
-            ": ", d.device, " needs ", model::FormatBytes(d.peak), ", has ",
-            model::FormatBytes(scorer_capacity),
-            " (split the large model over more devices or lower reference_models.batch_tokens)");
-      }
-    }
+    const int64_t scorer_capacity = coordinator::GibBytes(gib);
+    PrintRows(out, *scorer_plan, scorer_capacity, /*trainer=*/false);
+    const std::string scorer_refusal = coordinator::MemoryOverflow(
+        *scorer_plan, scorer_capacity, "reference_models.large.device_map",
+        !scorer_in.large_split.empty(), coordinator::kScorerHint);
     if (!scorer_refusal.empty()) return Refuse(scorer_refusal);
   }
   if (!spec.has_target_model()) {
@@ -146,18 +154,7 @@ int RunPlan(const std::vector<std::string>& args) {
                                                            : "target_model.from_scratch_config",
                                ": ", config.status().ToString()));
   }
-  model::TrainMemoryInput in;
-  in.batch_size = spec.training().batch_size();
-  in.seq_len = spec.training().max_seq_len();
-  in.lora_rank = target.lora().rank();
-  in.lora_targets.assign(target.lora().target_modules().begin(),
-                         target.lora().target_modules().end());
-  in.int8_base = target.quantization() == v1::QUANTIZATION_INT8;
-  in.checkpoint_every = spec.training().activation_checkpointing();
-  in.layer_split.assign(target.device_map().layer_split().begin(),
-                        target.device_map().layer_split().end());
-  in.cuda = target.device_map().device().rfind("cuda", 0) == 0 || !in.layer_split.empty();
-  in.bf16_autocast = in.cuda && spec.training().precision() != v1::PRECISION_FP32;
+  const model::TrainMemoryInput in = coordinator::TrainerPlanInput(spec);
   StatusOr<std::vector<model::DeviceMemory>> plan = model::PlanTrainerMemory(*config, in);
   if (!plan.ok()) return Refuse("target_model." + std::string(plan.status().message()));
 
@@ -171,33 +168,11 @@ int RunPlan(const std::vector<std::string>& args) {
                                   : std::string("off"))
       << ", activations " << (in.bf16_autocast ? "bf16" : "float32") << "\n";
   if (device_memory_gib <= 0) device_memory_gib = target.device_map().memory_gib();
-  const int64_t capacity =
-      static_cast<int64_t>(std::llround(device_memory_gib * 1024.0 * 1024.0 * 1024.0));
-  out << absl::StrFormat("%-8s %6s %11s %11s %11s %11s %13s %13s %10s %11s %s\n", "device",
-                         "layers", "weights", "trainable", "gradients", "optimizer", "activations",
-                         "(no ckpt)", "workspace", "peak", capacity > 0 ? "of" : "");
-  std::string refusal;
-  for (const model::DeviceMemory& d : *plan) {
-    out << absl::StrFormat(
-        "%-8s %6d %11s %11s %11s %11s %13s %13s %10s %11s %s\n", d.device, d.layers,
-        model::FormatBytes(d.weights), model::FormatBytes(d.trainable),
-        model::FormatBytes(d.gradients), model::FormatBytes(d.optimizer),
-        model::FormatBytes(d.activations), model::FormatBytes(d.activations_without_checkpointing),
-        model::FormatBytes(d.workspace), model::FormatBytes(d.peak),
-        capacity > 0 ? absl::StrCat(model::FormatBytes(capacity),
-                                    d.peak > capacity ? "  DOES NOT FIT" : "  fits")
-                     : std::string());
-    if (capacity > 0 && d.peak > capacity && refusal.empty()) {
-      refusal = absl::StrCat(in.layer_split.empty() ? "target_model.device_map"
-                                                    : "target_model.device_map.layer_split",
-                             ": ", d.device, " needs ", model::FormatBytes(d.peak), ", has ",
-                             model::FormatBytes(capacity),
-                             in.layer_split.empty()
-                                 ? " (split the layers over more devices, quantize the base to "
-                                   "int8, checkpoint activations or lower training.batch_size)"
-                                 : "");
-    }
-  }
+  const int64_t capacity = coordinator::GibBytes(device_memory_gib);
+  PrintRows(out, *plan, capacity, /*trainer=*/true);
+  const std::string refusal =
+      coordinator::MemoryOverflow(*plan, capacity, "target_model.device_map",
+                                  !in.layer_split.empty(), coordinator::kTrainerHint);
   if (!refusal.empty()) return Refuse(refusal);
   return kExitOk;
 }

@@ -9,6 +9,52 @@
 
 namespace cluedrop::coordinator {
 
+model::TrainMemoryInput TrainerPlanInput(const v1::JobSpec& spec) {
+  const v1::TargetModelSpec& target = spec.target_model();
+  model::TrainMemoryInput in;
+  in.batch_size = spec.training().batch_size();
+  in.seq_len = spec.training().max_seq_len();
+  in.lora_rank = target.lora().rank();
+  in.lora_targets.assign(target.lora().target_modules().begin(),
+                         target.lora().target_modules().end());
+  in.int8_base = target.quantization() == v1::QUANTIZATION_INT8;
+  in.checkpoint_every = spec.training().activation_checkpointing();
+  in.layer_split.assign(target.device_map().layer_split().begin(),
+                        target.device_map().layer_split().end());
+  in.cuda = target.device_map().device().rfind("cuda", 0) == 0 || !in.layer_split.empty();
+  in.bf16_autocast = in.cuda && spec.training().precision() != v1::PRECISION_FP32;
+  return in;
+}
+
+model::ScorerMemoryInput ScorerPlanInput(const v1::JobSpec& spec) {
+  const v1::ReferenceModel& large = spec.reference_models().large();
+  model::ScorerMemoryInput in;
+  in.batch_tokens = spec.reference_models().batch_tokens();
+  in.large_dtype_bytes = large.dtype() == v1::DTYPE_FLOAT32 ? 4 : 2;
+  in.small_dtype_bytes = spec.reference_models().small().dtype() == v1::DTYPE_FLOAT32 ? 4 : 2;
+  in.large_split.assign(large.device_map().layer_split().begin(),
+                        large.device_map().layer_split().end());
+  in.cuda = large.device_map().device().rfind("cuda", 0) == 0 || !in.large_split.empty();
+  return in;
+}
+
+int64_t GibBytes(double gib) {
+  return static_cast<int64_t>(std::llround(gib * 1024.0 * 1024.0 * 1024.0));
+}
+
+std::string MemoryOverflow(const std::vector<model::DeviceMemory>& plan, int64_t capacity,
+                           const std::string& device_map_field, bool split,
+                           const std::string& hint) {
+  if (capacity <= 0) return "";
+  for (const model::DeviceMemory& d : plan) {
+    if (d.peak <= capacity) continue;
+    return absl::StrCat(device_map_field, split ? ".layer_split" : "", ": ", d.device, " needs ",
+                        model::FormatBytes(d.peak), ", has ", model::FormatBytes(capacity), " (",
+                        hint, ")");
+  }
+  return "";
+}
+
 namespace {
 
 constexpr char kCannotPlan[] = "cannot plan the job's memory: ";
@@ -33,10 +79,6 @@ std::string ConfigOf(const std::string& checkpoint_dir) {
   return (std::filesystem::path(checkpoint_dir) / "config.json").string();
 }
 
-int64_t Bytes(double gib) {
-  return static_cast<int64_t>(std::llround(gib * 1024.0 * 1024.0 * 1024.0));
-}
-
 // Scorers: with reference_models.large.device_map.memory_gib.
 absl::Status CheckScorerMemory(const v1::JobSpec& spec, const PathPolicy& policy) {
   const v1::ReferenceModel& large = spec.reference_models().large();
@@ -50,28 +92,19 @@ absl::Status CheckScorerMemory(const v1::JobSpec& spec, const PathPolicy& policy
       ReadConfig(ConfigOf(spec.reference_models().small().checkpoint_dir()),
                  "reference_models.small.checkpoint_dir", field, policy);
   if (!small_config.ok()) return small_config.status();
-  model::ScorerMemoryInput in;
-  in.batch_tokens = spec.reference_models().batch_tokens();
-  in.large_dtype_bytes = large.dtype() == v1::DTYPE_FLOAT32 ? 4 : 2;
-  in.small_dtype_bytes = spec.reference_models().small().dtype() == v1::DTYPE_FLOAT32 ? 4 : 2;
-  in.large_split.assign(large.device_map().layer_split().begin(),
-                        large.device_map().layer_split().end());
-  in.cuda = large.device_map().device().rfind("cuda", 0) == 0 || !in.large_split.empty();
+  const model::ScorerMemoryInput in = ScorerPlanInput(spec);
   StatusOr<std::vector<model::DeviceMemory>> plan =
       model::PlanScorerMemory(*large_config, *small_config, in);
   if (!plan.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("reference_models.large.", plan.status().message()));
   }
-  for (const model::DeviceMemory& d : *plan) {
-    if (d.peak <= Bytes(gib)) continue;
-    return absl::InvalidArgumentError(absl::StrCat(
-        in.large_split.empty() ? "reference_models.large.device_map"
-                               : "reference_models.large.device_map.layer_split",
-        ": ", d.device, " needs ", model::FormatBytes(d.peak), ", has ",
-        model::FormatBytes(Bytes(gib)),
-        " (split the large model over more devices or lower reference_models.batch_tokens); "
-        "`cluedrop plan` shows the breakdown"));
+  const std::string overflow =
+      MemoryOverflow(*plan, GibBytes(gib), "reference_models.large.device_map",
+                     !in.large_split.empty(), kScorerHint);
+  if (!overflow.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(overflow, "; `cluedrop plan` shows the breakdown"));
   }
   return absl::OkStatus();
 }
@@ -104,33 +137,16 @@ absl::Status CheckTrainerMemory(const v1::JobSpec& spec, const PathPolicy& polic
         absl::StrCat("target_model.device_map.memory_gib: cannot plan the job's memory: ", field,
                      ": ", config.status().message()));
   }
-  model::TrainMemoryInput in;
-  in.batch_size = spec.training().batch_size();
-  in.seq_len = spec.training().max_seq_len();
-  in.lora_rank = target.lora().rank();
-  in.lora_targets.assign(target.lora().target_modules().begin(),
-                         target.lora().target_modules().end());
-  in.int8_base = target.quantization() == v1::QUANTIZATION_INT8;
-  in.checkpoint_every = spec.training().activation_checkpointing();
-  in.layer_split.assign(target.device_map().layer_split().begin(),
-                        target.device_map().layer_split().end());
-  in.cuda = target.device_map().device().rfind("cuda", 0) == 0 || !in.layer_split.empty();
-  in.bf16_autocast = in.cuda && spec.training().precision() != v1::PRECISION_FP32;
+  const model::TrainMemoryInput in = TrainerPlanInput(spec);
   StatusOr<std::vector<model::DeviceMemory>> plan = model::PlanTrainerMemory(*config, in);
   if (!plan.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("target_model.", plan.status().message()));
   }
-  const auto capacity = static_cast<int64_t>(std::llround(gib * 1024.0 * 1024.0 * 1024.0));
-  for (const model::DeviceMemory& d : *plan) {
-    if (d.peak <= capacity) continue;
-    return absl::InvalidArgumentError(absl::StrCat(
-        in.layer_split.empty() ? "target_model.device_map" : "target_model.device_map.layer_split",
-        ": ", d.device, " needs ", model::FormatBytes(d.peak), ", has ",
-        model::FormatBytes(capacity),
-        in.layer_split.empty() ? " (split the layers over more devices, quantize the base to int8, "
-                                 "checkpoint activations or lower training.batch_size)"
-                               : "",
-        "; `cluedrop plan` shows the breakdown"));
+  const std::string overflow = MemoryOverflow(*plan, GibBytes(gib), "target_model.device_map",
+                                              !in.layer_split.empty(), kTrainerHint);
+  if (!overflow.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(overflow, "; `cluedrop plan` shows the breakdown"));
   }
   return absl::OkStatus();
 }

@@ -8,11 +8,36 @@
 #ifndef CLUEDROP_COORDINATOR_MEMORY_CHECK_H_
 #define CLUEDROP_COORDINATOR_MEMORY_CHECK_H_
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "cluedrop/v1/job.pb.h"
 #include "coordinator/path_policy.h"
+#include "modelspec/memory_plan.h"
 
 namespace cluedrop::coordinator {
+
+// The planner's inputs for a job's trainer rank and its scorers (`spec` with
+// defaults applied); `cluedrop plan` uses the same.
+model::TrainMemoryInput TrainerPlanInput(const v1::JobSpec& spec);
+model::ScorerMemoryInput ScorerPlanInput(const v1::JobSpec& spec);
+
+// GiB as bytes.
+int64_t GibBytes(double gib);
+
+// "" when every device of `plan` fits `capacity` bytes; else the refusal
+// naming the field to change: `<device_map>.layer_split` when `split`, else
+// `<device_map>`, then ": cuda:0 needs X, has Y (<hint>)".
+std::string MemoryOverflow(const std::vector<model::DeviceMemory>& plan, int64_t capacity,
+                           const std::string& device_map_field, bool split,
+                           const std::string& hint);
+inline constexpr char kTrainerHint[] =
+    "split the layers over more devices, quantize the base to int8, checkpoint activations or "
+    "lower training.batch_size";
+inline constexpr char kScorerHint[] =
+    "split the large model over more devices or lower reference_models.batch_tokens";
 
 // OK when no device memory is given, or the plan fits. `spec` has its
 // defaults applied.
