@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "modelspec/model_config.h"
 #include "workers/model/attention.h"
 #include "workers/model/kv_cache.h"
-#include "modelspec/model_config.h"
 
 namespace cluedrop::model {
 

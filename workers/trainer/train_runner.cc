@@ -13,9 +13,9 @@
 #include <random>
 #include <utility>
 
+#include "modelspec/model_config.h"
 #include "workers/model/generation.h"
 #include "workers/model/hf_export.h"
-#include "modelspec/model_config.h"
 #include "workers/model/model_loader.h"
 #include "workers/model/torch_status.h"
 #include "workers/trainer/device_peak.h"
