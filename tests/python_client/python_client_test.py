@@ -369,6 +369,16 @@ def scenario_e2e():
         log(f"  to_pandas(): {frame.shape[0]} rows x {frame.shape[1]} columns")
     except ImportError:
         log("  to_pandas(): pandas not installed, not checked")
+    try:
+        import datasets  # noqa: F401
+    except ImportError:
+        fail("datasets is not installed: run scripts/setup (scripts/requirements.txt pins it)")
+    dataset = job.results().to_dataset()
+    expect(dataset.num_rows == len(docs) and list(dataset["id"]) == [d["id"] for d in docs]
+           and dataset[0]["tokens"] == docs[0]["tokens"]
+           and dataset[0]["contrast"] == docs[0]["contrast"],
+           f"to_dataset: {dataset}")
+    log(f"  to_dataset(): {dataset.num_rows} rows, features {sorted(dataset.features)}")
 
     log("train job (2 ranks, QA evaluation) from a YAML file")
     spec_path = write_train_job(work, ARGS.paper_data, ARGS.fixtures, name="py-train",
