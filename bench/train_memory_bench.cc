@@ -87,16 +87,7 @@ int main(int argc, char** argv) {
   StatusOr<trainer::StepMemory> m = trainer::MeasureStepMemory(*config, o);
   if (!m.ok()) return Fail("measuring", m.status());
   const int timed = steps > 1 ? steps - 1 : 1;
-  model::TrainMemoryInput plan_in;
-  plan_in.batch_size = batch;
-  plan_in.seq_len = seq;
-  plan_in.lora_rank = rank;
-  if (rank > 0) plan_in.lora_targets = Split(f["lora_targets"]);
-  plan_in.int8_base = f["int8"] == "1";
-  plan_in.checkpoint_every = std::stoll(f["checkpointing"]);
-  // The CPU "devices" of a split share one allocator, so the measured peak is
-  // the whole rank's: compare it with the unsplit plan (per-device peaks are
-  // for GPUs, where each device has its own memory and its own peak).
+  const model::TrainMemoryInput plan_in = trainer::PlanInputFor(o);
   StatusOr<std::vector<model::DeviceMemory>> plan = model::PlanTrainerMemory(*config, plan_in);
   if (!plan.ok()) return Fail("plan", plan.status());
   int64_t estimate = 0, estimate_weights = 0;

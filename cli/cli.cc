@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <iostream>
+#include <utility>
 
 #include "runtime/build_info.h"
 #include "runtime/flags.h"
@@ -21,20 +22,46 @@ void PrintUsage(std::ostream& out) {
 
 }  // namespace
 
-std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::string>& args) {
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) {
-    std::cerr << "cluedrop: " << positional.status().message() << std::endl;
+namespace {
+
+// Parses; the exit code when --help was asked or a flag is bad.
+std::optional<int> ParseOrExit(FlagSet& flags, const std::vector<std::string>& args,
+                               std::vector<std::string>* positional) {
+  absl::StatusOr<std::vector<std::string>> parsed = flags.Parse(args);
+  if (!parsed.ok()) {
+    std::cerr << "cluedrop: " << parsed.status().message() << std::endl;
     return kExitUsage;
   }
   if (flags.help_requested()) {
     std::cout << flags.Usage();
     return kExitOk;
   }
-  if (!positional->empty()) {
-    std::cerr << "cluedrop: unexpected argument '" << positional->front() << "'" << std::endl;
+  *positional = std::move(*parsed);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::string>& args) {
+  std::vector<std::string> positional;
+  if (std::optional<int> exit = ParseOrExit(flags, args, &positional)) return exit;
+  if (!positional.empty()) {
+    std::cerr << "cluedrop: unexpected argument '" << positional.front() << "'" << std::endl;
     return kExitUsage;
   }
+  return std::nullopt;
+}
+
+std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::string>& args,
+                                    const std::string& command, const std::string& what,
+                                    std::string* positional) {
+  std::vector<std::string> parsed;
+  if (std::optional<int> exit = ParseOrExit(flags, args, &parsed)) return exit;
+  if (parsed.size() != 1) {
+    std::cerr << "cluedrop " << command << ": expected " << what << "; see --help" << std::endl;
+    return kExitUsage;
+  }
+  *positional = std::move(parsed.front());
   return std::nullopt;
 }
 

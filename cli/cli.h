@@ -62,6 +62,11 @@ int RunResults(const std::vector<std::string>& args);
 // stop now (--help printed: 0; bad flag or stray argument: 2, message on
 // stderr), nullopt to go on.
 std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::string>& args);
+// The same for a command that takes exactly one argument (e.g. JOB.yaml),
+// stored in `*positional`; another count is "<command>: expected <what>".
+std::optional<int> ParseFlagsOrExit(FlagSet& flags, const std::vector<std::string>& args,
+                                    const std::string& command, const std::string& what,
+                                    std::string* positional);
 
 }  // namespace cluedrop::cli
 

@@ -86,20 +86,11 @@ int RunPlan(const std::vector<std::string>& args) {
             "without the checkpoints, e.g. examples/model-configs/)");
   flags.Add("large_config", &large_config, "config.json of the large reference model");
   flags.Add("small_config", &small_config, "config.json of the small reference model");
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) {
-    std::cerr << "cluedrop: " << positional.status().message() << std::endl;
-    return kExitUsage;
+  std::string spec_path;
+  if (std::optional<int> exit = ParseFlagsOrExit(flags, args, "plan", "JOB.yaml", &spec_path)) {
+    return *exit;
   }
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    return kExitOk;
-  }
-  if (positional->size() != 1) {
-    std::cerr << "cluedrop plan: expected JOB.yaml; see --help" << std::endl;
-    return kExitUsage;
-  }
-  absl::StatusOr<v1::JobSpec> parsed = ParseJobSpecFile((*positional)[0]);
+  absl::StatusOr<v1::JobSpec> parsed = ParseJobSpecFile(spec_path);
   if (!parsed.ok()) return Refuse(std::string(parsed.status().message()));
   v1::JobSpec spec = *parsed;
   if (absl::Status valid = jobspec::ValidateJobSpec(spec); !valid.ok()) {

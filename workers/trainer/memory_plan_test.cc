@@ -53,13 +53,8 @@ TEST(MemoryPlanTest, EstimatesMatchTheMeasuredPeakWithin15Percent) {
       o.checkpoint_every = mode.checkpoint_every;
       StatusOr<StepMemory> measured = MeasureStepMemory(config, o);
       ASSERT_TRUE(measured.ok()) << measured.status();
-      model::TrainMemoryInput in;
-      in.batch_size = o.batch_size;
-      in.seq_len = o.seq_len;
-      in.lora_rank = o.lora_rank;
-      in.int8_base = o.int8_base;
-      in.checkpoint_every = o.checkpoint_every;
-      StatusOr<std::vector<model::DeviceMemory>> plan = model::PlanTrainerMemory(config, in);
+      StatusOr<std::vector<model::DeviceMemory>> plan =
+          model::PlanTrainerMemory(config, PlanInputFor(o));
       ASSERT_TRUE(plan.ok()) << plan.status();
       ASSERT_EQ(plan->size(), 1u);
       const model::DeviceMemory& d = (*plan)[0];

@@ -12,6 +12,17 @@
 
 namespace cluedrop::trainer {
 
+model::TrainMemoryInput PlanInputFor(const StepMemoryOptions& o) {
+  model::TrainMemoryInput in;
+  in.batch_size = o.batch_size;
+  in.seq_len = o.seq_len;
+  in.lora_rank = o.lora_rank;
+  in.lora_targets = o.lora_targets;
+  in.int8_base = o.int8_base;
+  in.checkpoint_every = o.checkpoint_every;
+  return in;
+}
+
 StatusOr<StepMemory> MeasureStepMemory(const model::ModelConfig& config,
                                        const StepMemoryOptions& o) {
   model::CpuMemoryMeter meter;  // before anything is allocated

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "modelspec/memory_plan.h"
 #include "modelspec/model_config.h"
 
 namespace cluedrop::trainer {
@@ -40,6 +41,11 @@ struct StepMemory {
   double seconds = 0;            // the steps after the first (all when steps == 1)
   double loss = 0;
 };
+
+// The planner's input for the same step. Without a split: the CPU "devices"
+// of a split share one allocator, so a measured peak is the whole rank's
+// (per-device peaks are for GPUs, each with its own memory).
+model::TrainMemoryInput PlanInputFor(const StepMemoryOptions& options);
 
 // All byte counts are above what was allocated before the call.
 StatusOr<StepMemory> MeasureStepMemory(const model::ModelConfig& config,
