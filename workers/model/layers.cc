@@ -58,11 +58,6 @@ torch::Tensor Linear::forward(const torch::Tensor& x) {
   return y;
 }
 
-torch::Tensor Linear::EffectiveWeight(torch::ScalarType dtype) const {
-  if (!weight_int8_.defined()) return weight;
-  return Dequantize(weight_int8_, weight_scale_, dtype);  // [out, in]
-}
-
 void Linear::QuantizeInt8() {
   if (weight_int8_.defined()) return;
   torch::NoGradGuard no_grad;

@@ -32,8 +32,6 @@ class Linear : public torch::nn::Module {
   // [out]), so the base is never exported from int8. A zero row keeps scale 1.
   void QuantizeInt8();
   bool quantized() const { return weight_int8_.defined(); }
-  // The weight as used by forward ([out, in], or [in, out] when transposed).
-  torch::Tensor EffectiveWeight(torch::ScalarType dtype) const;
 
   // Moving a quantized layer keeps its int8 values and float32 scales; the
   // bias and LoRA matrices take `dtype`, which forward then computes in.
