@@ -21,7 +21,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from . import clues, config as configs, data, experiment, plots, progress, reference, report
+from . import (clues, config as configs, data, experiment, numerics, plots, progress, reference,
+               report)
 from .cluster import DemoCluster
 
 
@@ -30,7 +31,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
                       help="smoke version: tiny models, every mode, one seed (about a minute)")
-    size.add_argument("--full", action="store_true", help="all six modes with 3 seeds")
+    size.add_argument("--full", action="store_true",
+                      help="all six modes with the seeds the power estimate asks for "
+                           "(docs/demo.md; about an hour on 2 cores)")
     p.add_argument("--data", help="directory with the paper's biography_synthetic.csv, "
                                   "prompts.csv and biography_real.csv (default: generated)")
     p.add_argument("--out", default="cluedrop-demo", help="output directory (default %(default)s)")
@@ -40,6 +43,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                    help="pretrain the reference models even when cached")
     p.add_argument("--seeds", type=int, help="number of seeds (overrides the preset)")
     p.add_argument("--modes", help="comma-separated modes (overrides the preset)")
+    p.add_argument("--tune", action="store_true",
+                   help="run on the tuning people (data/tune_bios.csv) instead of the evaluated "
+                        "people: for choosing --epochs and --learning_rate")
+    p.add_argument("--epochs", type=int,
+                   help="training epochs of every mode (overrides the preset's tuned values)")
+    p.add_argument("--learning_rate", type=float,
+                   help="peak learning rate of every mode (overrides the preset's tuned values)")
+    p.add_argument("--dropout_epochs", type=int,
+                   help="epochs of every dropout mode (overrides the preset's tuned values)")
+    p.add_argument("--numerics", choices=numerics.SETTINGS,
+                   help="pinned (default: bitwise on the same CPU model) or portable (also "
+                        "MKL's COMPATIBLE branch: bitwise across x86-64 CPUs with AVX2, slower)")
     # Set by `cluedrop demo` (the directory of the binaries it drives).
     p.add_argument("--bin", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -82,6 +97,14 @@ def choose_config(args: argparse.Namespace) -> configs.DemoConfig:
             raise SystemExit(f"cluedrop demo: --modes: unknown mode(s) {', '.join(bad)}; "
                              f"choose from {', '.join(configs.MODES_ALL)}")
         config = dataclasses.replace(config, modes=modes)
+    for flag in ("epochs", "dropout_epochs"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise SystemExit(f"cluedrop demo: --{flag} must be >= 1")
+    if args.learning_rate is not None and not args.learning_rate > 0:
+        raise SystemExit("cluedrop demo: --learning_rate must be > 0")
+    config = config.with_schedule(args.epochs, args.learning_rate, args.dropout_epochs)
+    if args.numerics:
+        config = dataclasses.replace(config, numerics=args.numerics)
     return config
 
 
@@ -116,6 +139,7 @@ def main(argv: Sequence[str]) -> int:
     """Runs the demo; returns the exit code (failures raise SystemExit)."""
     args = parse_args(argv)
     config = choose_config(args)
+    numerics_env = numerics.apply(config.numerics)
     started = time.time()
     cli = os.path.join(args.bin, "cluedrop")
     out_dir = os.path.abspath(args.out)
@@ -127,6 +151,14 @@ def main(argv: Sequence[str]) -> int:
     work = args.work or tempfile.mkdtemp(prefix="cluedrop-demo-")
     progress.banner(f"cluedrop demo ({config.preset}): modes {', '.join(config.modes)}; "
                     f"seeds {', '.join(map(str, config.seeds))}; output {out_dir}")
+    if config.preset != "quick":
+        # Said up front: --full takes a while.
+        runs = len(config.modes) * len(config.seeds)
+        progress.info(f"{runs} training runs; expect about "
+                      f"{progress.format_seconds(configs.estimate_seconds(config, 100, True))} "
+                      f"on 2 cores with the reference models cached, "
+                      f"{progress.format_seconds(configs.estimate_seconds(config, 100, False))} "
+                      f"without (docs/demo.md, \"Wall times\")")
 
     progress.banner("data")
     data_dir = os.path.join(out_dir, "data")
@@ -138,14 +170,19 @@ def main(argv: Sequence[str]) -> int:
         data_note = ("generated bioS-style biographies, one per evaluated person" +
                      (" (bioS \"fullname\" style: every sentence names the person)"
                       if config.fullname else ""))
-    progress.info(f"{dataset.eval_count} evaluated people in {dataset.eval_bios}; "
-                  f"{config.reference_people} reference people; few-shot pool "
-                  f"{dataset.fewshot}")
+    if args.tune:
+        dataset = dataclasses.replace(dataset, eval_bios=dataset.tune_bios,
+                                      eval_count=config.tune_people)
+        data_note += "; run on the TUNING people (`--tune`), not the evaluated people"
+    progress.info(f"{dataset.eval_count} {'tuning' if args.tune else 'evaluated'} people in "
+                  f"{dataset.eval_bios}; {config.reference_people} reference people; few-shot "
+                  f"pool {dataset.fewshot}; numerics {numerics.describe(numerics_env)}")
 
     progress.banner("reference models")
     pretrain_start = time.time()
     tokenizer_dir, large_dir, small_dir, cached = reference.prepare(
-        cli, cache, dataset, config, rebuild=args.rebuild_references)
+        cli, cache, dataset, config, rebuild=args.rebuild_references,
+        numerics=numerics.describe(numerics_env))
     refs = (tokenizer_dir, large_dir, small_dir)
     if cached:
         pretrain_note = "taken from the cache (pretrained by an earlier run)"
@@ -175,20 +212,22 @@ def main(argv: Sequence[str]) -> int:
         write_clues(cluster, refs, config, dataset, out_dir, work)
         progress.info(f"open {os.path.join(out_dir, 'clues.html')}: the evaluated biographies "
                       f"shaded by contrast score, and the tokens one augmented copy drops")
-        runs = experiment.run_grid(cluster, config, dataset, refs, out_dir)
+        runs = experiment.run_grid(cluster, cli, config, dataset, refs, out_dir)
     finally:
         cluster.stop()
     progress.banner("report and plots")
     plots.loss_curves(runs, config.modes, os.path.join(out_dir, "loss_curves.png"))
     fields = report.fields_of(runs)
-    plots.em_by_field(runs, config.modes, fields, os.path.join(out_dir, "em_by_field.png"))
+    plots.em_by_field(runs, [m for m in config.modes if any(r["mode"] == m for r in runs)],
+                      fields, list(config.seeds), os.path.join(out_dir, "em_by_field.png"))
     with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump({"config": dataclasses.asdict(config), "baselines": base, "runs": runs}, f,
-                  indent=1)
+        json.dump({"config": dataclasses.asdict(config), "numerics": numerics_env,
+                   "baselines": base, "runs": runs}, f, indent=1)
     setup = {"data": data_note, "eval_people": dataset.eval_count, "vocab": vocab,
              "tokenizer": tokenizer_dir, "large_params": safetensors_parameters(large_dir),
              "small_params": safetensors_parameters(small_dir), "pretrain_note": pretrain_note,
-             "wall": progress.format_seconds(time.time() - started)}
+             "wall": progress.format_seconds(time.time() - started),
+             "numerics": numerics.describe(numerics_env), "tune": args.tune}
     found = report.write(os.path.join(out_dir, "report.md"), runs, config, setup, base)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)

@@ -4,7 +4,6 @@ cluedrop-scorer and `world_size` cluedrop-trainer ranks as processes on
 the work directory), driven with the real `cluedrop` CLI."""
 
 import json
-import os
 import subprocess
 from typing import Any
 
@@ -22,7 +21,9 @@ class DemoCluster:
             bin_dir, work, scorers=1, trainers=world_size, coordinator_threads=1,
             coordinator_args=["--retry_backoff_ms=200"], scorer_args=["--lease_wait_ms=500"],
             trainer_args=["--report_every_steps=5"], scorer_threads=2,
-            trainer_threads=max(1, (os.cpu_count() or 2) // world_size))
+            # Fixed, not by core count: the reduction order, and so the
+            # numbers, must not depend on the machine (numerics.py).
+            trainer_threads=1)
         self.address = self.local.address
 
     def start(self) -> str:

@@ -42,11 +42,16 @@ class DataSet:
     reference_bio_only: str  # reference people known from biographies alone
     key: str             # content hash of every file (the tokenizer's input)
     eval_count: int
+    # The tuning people (tagged CSV, one biography each, as the evaluated
+    # people): new to every model, disjoint from everyone else; `--tune`
+    # runs the experiment on them instead of the evaluated people.
+    tune_bios: str = ""
 
     def texts(self) -> list[str]:
         """Every text of every file, tags stripped (the tokenizer's corpus)."""
         out = []
-        for path in (self.eval_bios, self.fewshot, self.reference_bios, self.reference_qa):
+        for path in (self.eval_bios, self.fewshot, self.reference_bios, self.reference_qa,
+                     self.tune_bios):
             out.extend(TAG.sub("", t) for t in read_texts(path))
         for prompt in read_prompts(self.prompts).values():
             out.append(prompt)
@@ -106,6 +111,17 @@ def _reference_files(directory: str, config: DemoConfig, exclude: Iterable[str],
     return people, reference_bios, reference_qa, diagnostics, fewshot_rng
 
 
+def _tune_file(directory: str, config: DemoConfig, exclude: Iterable[str]) -> str:
+    """tune_bios.csv: config.tune_people new people, one biography each in
+    the evaluated people's style, disjoint from `exclude`."""
+    people = bios.generate_people(config.tune_people, config.data_seed + 4000, exclude=exclude)
+    rng = random.Random(config.data_seed + 4001)
+    path = os.path.join(directory, "tune_bios.csv")
+    bios.write_texts_csv(path, [bios.render_bio(p, rng, fullname=config.fullname)
+                                for p in people])
+    return path
+
+
 def generate(directory: str, config: DemoConfig) -> DataSet:
     """Generated people and their files in `directory` (see the module doc)."""
     os.makedirs(directory, exist_ok=True)
@@ -121,9 +137,10 @@ def generate(directory: str, config: DemoConfig) -> DataSet:
     fewshot = os.path.join(directory, "fewshot.csv")
     bios.write_texts_csv(fewshot, [bios.render_bio(p, fewshot_rng, fullname=config.fullname)
                                    for p in people[:config.fewshot_people]])
-    files = [eval_bios, prompts, fewshot, reference_bios, reference_qa]
+    tune = _tune_file(directory, config, {p.name for p in evaluated + people})
+    files = [eval_bios, prompts, fewshot, reference_bios, reference_qa, tune]
     return DataSet(directory, eval_bios, prompts, fewshot, reference_bios, reference_qa,
-                   *diagnostics, _hash_files(files), len(evaluated))
+                   *diagnostics, _hash_files(files), len(evaluated), tune)
 
 
 def from_paper_dir(source: str, directory: str, config: DemoConfig) -> DataSet:
@@ -143,9 +160,11 @@ def from_paper_dir(source: str, directory: str, config: DemoConfig) -> DataSet:
             dst.write(src.read())
     eval_texts = read_texts(paths["eval_bios"])
     exclude = {m for t in eval_texts + read_texts(paths["fewshot"]) for m in NAME_TAG.findall(t)}
-    _, reference_bios, reference_qa, diagnostics, _ = _reference_files(
+    people, reference_bios, reference_qa, diagnostics, _ = _reference_files(
         directory, config, exclude, read_prompts(paths["prompts"]))
-    files = [paths["eval_bios"], paths["prompts"], paths["fewshot"], reference_bios, reference_qa]
+    tune = _tune_file(directory, config, exclude | {p.name for p in people})
+    files = [paths["eval_bios"], paths["prompts"], paths["fewshot"], reference_bios, reference_qa,
+             tune]
     return DataSet(directory, paths["eval_bios"], paths["prompts"], paths["fewshot"],
                    reference_bios, reference_qa, *diagnostics, _hash_files(files),
-                   len(eval_texts))
+                   len(eval_texts), tune)

@@ -25,7 +25,8 @@ def job_spec(config: DemoConfig, dataset: DataSet, refs: tuple[str, str, str], m
     _, large_dir, small_dir = refs
     global_batch = config.batch_size
     per_doc = 1 if mode == "none" else config.copies + 1
-    steps = config.epochs * -(-dataset.eval_count * per_doc // global_batch)
+    epochs = config.epochs_for(mode)
+    steps = epochs * -(-dataset.eval_count * per_doc // global_batch)
     return {
         "name": f"demo-{mode}-seed{seed}",
         "labels": {"demo": config.preset, "mode": mode, "seed": str(seed)},
@@ -37,8 +38,8 @@ def job_spec(config: DemoConfig, dataset: DataSet, refs: tuple[str, str, str], m
         "augmentation": {"mode": mode, "alpha": config.alpha, "beta": config.beta,
                          "copies": config.copies, "keep_original": True, "form": config.form,
                          "resample": "fixed", "seed": seed},
-        "training": {"epochs": config.epochs, "batch_size": global_batch // config.world_size,
-                     "learning_rate": config.learning_rate, "schedule": "linear",
+        "training": {"epochs": epochs, "batch_size": global_batch // config.world_size,
+                     "learning_rate": config.lr_for(mode), "schedule": "linear",
                      "warmup_steps": max(1, steps // 10), "grad_clip": 1.0,
                      "world_size": config.world_size, "max_seq_len": config.max_seq_len,
                      "precision": "fp32", "seed": seed,
@@ -83,7 +84,7 @@ def read_train_log(path: str) -> list[dict[str, Any]]:
     return [steps[k] for k in sorted(steps)]
 
 
-def run_grid(cluster: "DemoCluster", config: DemoConfig, dataset: DataSet,
+def run_grid(cluster: "DemoCluster", cli: str, config: DemoConfig, dataset: DataSet,
              refs: tuple[str, str, str], out_dir: str) -> list[dict[str, Any]]:
     """Runs every (seed, mode) job on `cluster` and returns one record per run."""
     runs = []
@@ -115,11 +116,24 @@ def run_grid(cluster: "DemoCluster", config: DemoConfig, dataset: DataSet,
         # The exported model stays; the per-epoch resume checkpoints (with
         # optimizer state) are only needed while the job runs.
         shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
+        # Per-question outcomes (the intervals resample people): `cluedrop
+        # eval` of the exported model, which must agree with the job's own
+        # evaluation field by field.
+        evaluated, questions = evaluate_model(cli, job["model_dir"], dataset.eval_bios, dataset,
+                                              config, seed=seed)
+        for field, got in evaluated.items():
+            want = scores.get(field)
+            if want is None or abs(got["em"] - want["em"]) > 1e-9 or \
+                    abs(got["f1"] - want["f1"]) > 1e-9:
+                raise SystemExit(f"cluedrop demo: {name}: cluedrop eval of {job['model_dir']} "
+                                 f"gives {field} {got}, the job reported {want}")
         log = read_train_log(os.path.join(run_dir, "train_log.jsonl"))
         run = {"mode": mode, "seed": seed, "job_id": job_id, "fields": scores,
                "steps": int(job["progress"].get("training_step", 0)),
                "final_loss": job["progress"].get("loss"), "model_dir": job.get("model_dir"),
-               "seconds": round(time.time() - run_start, 1), "train_log": log}
+               "seconds": round(time.time() - run_start, 1), "train_log": log,
+               "epochs": config.epochs_for(mode), "learning_rate": config.lr_for(mode),
+               "questions": questions}
         runs.append(run)
         overall = scores["overall"]
         progress.info(f"{name}: {run['steps']} steps, final loss {run['final_loss']:.3f}, "
@@ -129,8 +143,10 @@ def run_grid(cluster: "DemoCluster", config: DemoConfig, dataset: DataSet,
 
 
 def evaluate_model(cli: str, model_dir: str, people_csv: str, dataset: DataSet,
-                   config: DemoConfig, seed: int = 1) -> dict[str, dict[str, float]]:
-    """`cluedrop eval --json` of a model on tagged biographies: {field: scores}."""
+                   config: DemoConfig, seed: int = 1
+                   ) -> tuple[dict[str, dict[str, float]], list[list[Any]]]:
+    """`cluedrop eval --json` of a model on tagged biographies: ({field:
+    scores}, [[subject, field, exact match, F1] per question])."""
     proc = subprocess.run(
         [cli, "eval", "--model", model_dir, "--data", people_csv, "--prompts", dataset.prompts,
          "--fewshot", dataset.fewshot, f"--shots={config.shots}", f"--seed={seed}",
@@ -139,8 +155,12 @@ def evaluate_model(cli: str, model_dir: str, people_csv: str, dataset: DataSet,
     if proc.returncode != 0:
         raise SystemExit(f"cluedrop demo: cluedrop eval {model_dir} on {people_csv} failed:\n"
                          f"{proc.stderr[-2000:]}")
-    return {f["field"]: {"em": f["exact_match"], "f1": f["f1"], "questions": f["questions"]}
-            for f in json.loads(proc.stdout)["fields"]}
+    result = json.loads(proc.stdout)
+    fields = {f["field"]: {"em": f["exact_match"], "f1": f["f1"], "questions": f["questions"]}
+              for f in result["fields"]}
+    questions = [[p["subject"], p["field"], p["exact_match"], p["f1"]]
+                 for p in result["predictions"]]
+    return fields, questions
 
 
 def baselines(cli: str, dataset: DataSet, refs: tuple[str, str, str],
@@ -151,10 +171,12 @@ def baselines(cli: str, dataset: DataSet, refs: tuple[str, str, str],
     their pretraining corpus (does answering carry over to people known only
     from biographies?)."""
     _, large_dir, small_dir = refs
-    out = {"before": evaluate_model(cli, small_dir, dataset.eval_bios, dataset, config)}
+    out = {}
+    out["before"], out["before_questions"] = evaluate_model(cli, small_dir, dataset.eval_bios,
+                                                            dataset, config)
     for name, model in (("small", small_dir), ("large", large_dir)):
-        out[f"{name}_qa_people"] = evaluate_model(cli, model, dataset.reference_with_qa, dataset,
-                                                  config)
-        out[f"{name}_bio_only_people"] = evaluate_model(cli, model, dataset.reference_bio_only,
-                                                        dataset, config)
+        out[f"{name}_qa_people"], _ = evaluate_model(cli, model, dataset.reference_with_qa,
+                                                     dataset, config)
+        out[f"{name}_bio_only_people"], _ = evaluate_model(cli, model, dataset.reference_bio_only,
+                                                           dataset, config)
     return out

@@ -1,6 +1,6 @@
 """The report's figures, drawn with matplotlib (Agg backend): training loss
-per mode (mean over seeds) and QA exact match per mode and field with 95%
-confidence intervals."""
+per mode (mean over seeds) and QA exact match per mode and field with the
+report's 95% bootstrap intervals."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -40,23 +40,26 @@ def loss_curves(runs: Sequence[dict[str, Any]], modes: Sequence[str], path: str)
 
 
 def em_by_field(runs: Sequence[dict[str, Any]], modes: Sequence[str], fields: Sequence[str],
-                path: str) -> None:
-    """em_by_field.png: exact match per mode and field, 95% CI error bars."""
+                seeds: Sequence[int], path: str) -> None:
+    """em_by_field.png: exact match per mode and field with the report's
+    95% bootstrap intervals (asymmetric, inside [0, 100])."""
     fig, ax = plt.subplots(figsize=(max(8, 1.4 * len(fields)), 4.5))
     width = 0.8 / max(1, len(modes))
     for m, mode in enumerate(modes):
-        means, errors = [], []
+        means, below, above = [], [], []
         for field in fields:
-            values = [100 * r["fields"][field]["em"] for r in runs
-                      if r["mode"] == mode and field in r["fields"]]
-            mean, half = stats.mean_ci(values) if values else (0.0, None)
-            means.append(mean)
-            errors.append(half or 0.0)
+            by_seed = {r["seed"]: r["questions"] for r in runs if r["mode"] == mode}
+            iv = stats.level(stats.cells([by_seed[s] for s in seeds],
+                                         None if field == "overall" else field))
+            means.append(iv.mean)
+            below.append(iv.mean - iv.low)
+            above.append(iv.high - iv.mean)
         xs = [i + (m - (len(modes) - 1) / 2) * width for i in range(len(fields))]
-        ax.bar(xs, means, width, yerr=errors, capsize=3, label=mode)
+        ax.bar(xs, means, width, yerr=[below, above], capsize=3, label=mode)
     ax.set_xticks(range(len(fields)))
     ax.set_xticklabels(fields, rotation=20)
-    ax.set_ylabel("QA exact match, % (95% CI)")
+    ax.set_ylabel("QA exact match, % (95% bootstrap interval)")
+    ax.set_ylim(0, 100 if max(ax.get_ylim()) > 60 else max(ax.get_ylim()))
     ax.set_title("Exact match per mode and field")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)

@@ -116,14 +116,15 @@ def pretrain(cli: str, name: str, directory: str, shape: ModelShape, dataset: Da
         json.dump(spec, f, indent=1)
     run_logged([cli, "train", spec_path, "--local", f"--ranks={config.world_size}"],
                os.path.join(directory, "pretrain.log"), f"pretraining the {name} reference model",
-               parse=_parse_step)
+               parse=_parse_step, env=dict(os.environ, OMP_NUM_THREADS="2"))
     return os.path.join(directory, "final")
 
 
 def prepare(cli: str, cache_root: str, dataset: DataSet, config: DemoConfig,
-            rebuild: bool = False) -> tuple[str, str, str, bool]:
-    """Returns (tokenizer_dir, large_dir, small_dir, cached)."""
-    key = config.reference_key(dataset.key)
+            rebuild: bool = False, numerics: str = "") -> tuple[str, str, str, bool]:
+    """Returns (tokenizer_dir, large_dir, small_dir, cached). `numerics`
+    (numerics.describe of the environment) is part of the cache key."""
+    key = config.reference_key(dataset.key + numerics)
     root = os.path.join(cache_root, key)
     marker = os.path.join(root, "complete")
     tokenizer_dir = os.path.join(root, "tokenizer")

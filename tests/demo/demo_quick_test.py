@@ -22,6 +22,7 @@
 Usage: demo_quick_test.py --cli PATH/cluedrop --work DIR --paper-data DIR
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -34,11 +35,12 @@ from cluedrop_testing.squad import oracle_scores  # the official SQuAD v1.1 logi
 MODES = ("none", "random", "large", "small", "contrast", "position")
 
 
-def run_demo(args, out, extra=()):
+def run_demo(args, out, extra=(), env=None):
     start = time.time()
     proc = run([args.cli, "demo", "--quick", "--out", out, "--cache",
                 os.path.join(args.work, "cache"), "--work",
-                os.path.join(args.work, "work-" + os.path.basename(out)), *extra], timeout=600)
+                os.path.join(args.work, "work-" + os.path.basename(out)), *extra], timeout=600,
+               env=env)
     if proc.returncode != 0:
         fail(f"cluedrop demo exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-6000:]}")
     log(f"cluedrop demo --quick {' '.join(extra)}: {time.time() - start:.0f} s")
@@ -76,13 +78,20 @@ def check_report(out, results):
                 fail(f"{heading}: no row for mode {mode}")
             for field in fields:
                 cell = rows[mode][field]
-                if not re.fullmatch(r"\d+\.\d", cell):
-                    fail(f"{heading}: {mode}/{field} is {cell!r}, not a number")
+                m = re.fullmatch(r"(\d+\.\d) \[(\d+\.\d), (\d+\.\d)\]", cell)
+                if not m:
+                    fail(f"{heading}: {mode}/{field} is {cell!r}, not 'mean [low, high]'")
+                mean, low, high = map(float, m.groups())
                 want = 100 * runs[mode]["fields"][field][metric]
-                if abs(float(cell) - want) > 0.051:
+                if abs(mean - want) > 0.051:
                     fail(f"{heading}: {mode}/{field} {cell} != results.json {want:.3f}")
-    if "## What this run shows" not in report or "single seed" not in report:
-        fail("report.md lacks the comparison statements")
+                if not 0 <= low <= mean + 0.05 and mean <= high + 0.05 <= 100.05:
+                    fail(f"{heading}: {mode}/{field} interval {cell} outside [0, 100] or "
+                         f"not around its mean")
+    for want in ("## What the paper claims and what this run found", "contrast > none",
+                 "Bonferroni", "One seed gives no estimate", "## Reproducibility"):
+        if want not in report:
+            fail(f"report.md lacks {want!r}")
     log(f"report.md: {len(MODES)} modes x {len(fields)} fields of EM and F1 match results.json")
 
 
@@ -151,6 +160,49 @@ def check_models(args, out, results):
             f"{100 * job_run['fields']['overall']['em']:.1f}%")
 
 
+def file_digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def check_reproduced(args, first, out2):
+    """Every run of the second demo (other shell variables, same machine)
+    equals the first's bit for bit: model bytes and every answer. The
+    control: the same training outside the demo under the two shells'
+    kernels gives different bytes, so the equality is the pinning's doing."""
+    with open(os.path.join(out2, "results.json")) as f:
+        second = json.load(f)
+    runs = {r["mode"]: r for r in first["runs"]}
+    for r in second["runs"]:
+        a, b = runs[r["mode"]], r
+        da = file_digest(os.path.join(a["model_dir"], "model.safetensors"))
+        db = file_digest(os.path.join(b["model_dir"], "model.safetensors"))
+        if da != db or a["questions"] != b["questions"]:
+            fail(f"{r['mode']}: the rerun differs: model {da[:12]} vs {db[:12]}")
+    spec_path = os.path.join(os.path.dirname(runs["none"]["model_dir"]), "job.json")
+    with open(spec_path) as f:
+        spec = json.load(f)
+    digests = []
+    for env in ({"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AUTO"},
+                {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}):
+        out = os.path.join(args.work, "control-" + env["MKL_CBWR"])
+        spec["output_dir"] = out
+        path = out + ".json"
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        proc = run([args.cli, "train", path, "--local", "--ranks=2"],
+                   env=dict(os.environ, OMP_NUM_THREADS="1", **env), timeout=300)
+        if proc.returncode != 0:
+            fail(f"control training: {proc.stderr[-2000:]}")
+        digests.append(file_digest(os.path.join(out, "final", "model.safetensors")))
+    if digests[0] == digests[1]:
+        fail("control: the two kernel settings trained identical bytes, so the equality above "
+             "shows nothing")
+    log(f"rerun under ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE in the shell: "
+        f"{len(second['runs'])} runs bit-identical (models and answers); the control trains "
+        f"different bytes under those kernels ({digests[0][:12]} vs {digests[1][:12]})")
+
+
 def check_artifacts(out):
     for name in ("loss_curves.png", "em_by_field.png"):
         with open(os.path.join(out, name), "rb") as f:
@@ -186,10 +238,16 @@ def main():
     check_report(out, results)
     check_models(args, out, results)
     check_artifacts(out)
-    again = run_demo(args, os.path.join(args.work, "out2"), ("--modes", "none"))
+    # The same grid again, in a shell that asks for other kernels: the demo
+    # pins them (numerics.py), so the models must be the same bytes.
+    other_host = dict(os.environ, ATEN_CPU_CAPABILITY="default", MKL_CBWR="COMPATIBLE",
+                      OMP_NUM_THREADS="3", MKL_NUM_THREADS="3")
+    again = run_demo(args, os.path.join(args.work, "out2"), ("--modes", "none,contrast"),
+                     env=other_host)
     if "skipping pretraining" not in again or "pretraining the small" in again:
         fail(f"second run did not reuse the cached reference models:\n{again[-2000:]}")
     log("second run reused the cached reference models")
+    check_reproduced(args, results, os.path.join(args.work, "out2"))
     paper_out = os.path.join(args.work, "paper")
     run_demo(args, paper_out, ("--modes", "contrast", "--data", args.paper_data))
     with open(os.path.join(paper_out, "results.json")) as f:

@@ -8,13 +8,18 @@
   encodes every demo text without <unk> and decodes it back exactly; the
   C++ runtime (`cluedrop tokenize`) gives the same ids as `tokenizers` on
   biographies, QA text, blanked (augmented) text and the paper's files.
-- stats: the t table against numerical integration of Student's t density;
-  mean_ci against a direct computation; compare() only claims what the
-  interval supports.
+- stats: per-person cells give the question mean; bootstrap intervals stay
+  in [0, 100] and match binomial theory in width; pairing removes what two
+  modes share; compare() only claims what the interval supports; the power
+  estimate recovers known variance components and agrees with the normal
+  formula computed in the test.
+- numerics: the settings' variables, and that they override the shell's.
+- config: the dropout modes' epochs give equal steps.
 
 Usage: demo_unit_test.py --cli PATH/cluedrop --paper-data DIR
 """
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -25,7 +30,9 @@ import sys
 import tempfile
 import unittest
 
-from cluedrop_demo import bios, config, data, report, stats, tokenizer_build
+import numpy as np
+
+from cluedrop_demo import bios, config, data, numerics, report, stats, tokenizer_build
 
 ARGS = None
 TAG = re.compile(r"<([a-z_]+)>(.*?)</\1>")
@@ -119,6 +126,11 @@ class BiosTest(unittest.TestCase):
             self.assertTrue(with_qa <= qa_names and with_qa)
             self.assertFalse(bio_only & qa_names)
             self.assertTrue(bio_only <= reference and bio_only)
+            # The tuning people: as many as configured, new to everyone.
+            tune = {m for t in data.read_texts(ds.tune_bios)
+                    for m in re.findall(r"<name>(.*?)</name>", t)}
+            self.assertEqual(len(tune), cfg.tune_people)
+            self.assertFalse(tune & (evaluated | reference))
             again = data.generate(os.path.join(d, "again"), cfg)
             self.assertEqual(again.key, ds.key)
 
@@ -130,6 +142,12 @@ class BiosTest(unittest.TestCase):
                 os.path.join(ARGS.paper_data, "biography_synthetic.csv"))))
             qa = data.read_texts(ds.reference_qa)
             self.assertIn("\nAnswer: ", qa[0])
+            paper_people = {m for t in data.read_texts(ds.eval_bios)
+                            for m in re.findall(r"<name>(.*?)</name>", t)}
+            tune = {m for t in data.read_texts(ds.tune_bios)
+                    for m in re.findall(r"<name>(.*?)</name>", t)}
+            self.assertEqual(len(tune), cfg.tune_people)
+            self.assertFalse(tune & paper_people)
             with self.assertRaises(SystemExit) as e:
                 data.from_paper_dir(d + "/missing", os.path.join(d, "o"), cfg)
             self.assertIn("biography_synthetic.csv", str(e.exception))
@@ -195,47 +213,144 @@ class TokenizerTest(unittest.TestCase):
                          [i for t in paper_texts for i in paper_hf.encode(t).ids])
 
 
-def t_cdf(x, df, steps=20000):
-    """P(T <= x), Student's t density integrated with Simpson's rule."""
-    c = math.gamma((df + 1) / 2) / (math.sqrt(df * math.pi) * math.gamma(df / 2))
-
-    def pdf(t):
-        return c * (1 + t * t / df) ** (-(df + 1) / 2)
-
-    h = x / steps
-    s = pdf(0) + pdf(x) + sum((4 if k % 2 else 2) * pdf(k * h) for k in range(1, steps))
-    return 0.5 + s * h / 3
+def questions(rates, people=100, fields=6, rng=None):
+    """One run's [subject, field, em, f1] list: person i answers each
+    question right with probability rates[i % len(rates)]."""
+    rng = rng or random.Random(0)
+    return [[f"p{i}", f"f{j}", float(rng.random() < rates[i % len(rates)]), 0.5]
+            for i in range(people) for j in range(fields)]
 
 
 class StatsTest(unittest.TestCase):
-    def test_t_table_against_integration(self):
-        for df in (1, 2, 3, 5, 10, 30):
-            self.assertAlmostEqual(t_cdf(stats.t95(df), df), 0.975, delta=2e-4, msg=f"df {df}")
-        self.assertEqual(stats.t95(1000), 1.960)
+    def test_cells_are_question_means_per_person(self):
+        run = [["ann", "city", 1.0, 1.0], ["ann", "date", 0.0, 0.5], ["bob", "city", 1.0, 1.0]]
+        c = stats.cells([run])
+        self.assertEqual(c.counts.tolist(), [2, 1])
+        self.assertEqual(c.sums.tolist(), [[100.0, 100.0]])
+        self.assertAlmostEqual(stats.level(c).mean, 200 / 3)  # the question mean
+        self.assertEqual(stats.cells([run], field="city").counts.tolist(), [1, 1])
+        self.assertEqual(stats.cells([run], metric="f1").sums.tolist(), [[150.0, 100.0]])
         with self.assertRaises(ValueError):
-            stats.t95(0)
+            stats.cells([run, run[:2]])  # other questions in another seed
 
-    def test_mean_ci(self):
-        values = [10.0, 14.0, 9.0]
-        mean = sum(values) / 3
-        sd = (sum((v - mean) ** 2 for v in values) / 2) ** 0.5
-        m, half = stats.mean_ci(values)
-        self.assertAlmostEqual(m, mean)
-        self.assertAlmostEqual(half, 4.303 * sd / 3 ** 0.5)
-        self.assertEqual(stats.mean_ci([7.0]), (7.0, None))
+    def test_intervals_stay_inside_0_100(self):
+        # Two seeds of near-floor scores: the t interval of the old report
+        # went below zero here; a bootstrap of means of [0, 100] cannot.
+        rng = random.Random(3)
+        runs = [questions([0.02], rng=rng), questions([0.2], rng=rng)]
+        iv = stats.level(stats.cells(runs))
+        self.assertGreaterEqual(iv.low, 0.0)
+        self.assertLessEqual(iv.high, 100.0)
+        self.assertLessEqual(iv.low, iv.mean)
+        self.assertLessEqual(iv.mean, iv.high)
+        wider = stats.level(stats.cells(runs), confidence=0.99)
+        self.assertLess(wider.low, iv.low)
+        self.assertGreater(wider.high, iv.high)
+        all_right = stats.level(stats.cells([questions([1.0])] * 2))
+        self.assertEqual((all_right.low, all_right.high), (100.0, 100.0))
+
+    def test_bootstrap_width_matches_binomial_theory(self):
+        # One seed, 2000 people with one question each at p = 0.3: the
+        # interval's half-width is 1.96 * sqrt(p (1 - p) / n) (the oracle).
+        run = questions([0.3], people=2000, fields=1, rng=random.Random(5))
+        iv = stats.level(stats.cells([run]))
+        p = iv.mean / 100
+        half = 100 * 1.959964 * math.sqrt(p * (1 - p) / 2000)
+        self.assertAlmostEqual((iv.high - iv.low) / 2, half, delta=0.1 * half)
+
+    def test_pairing_removes_what_the_modes_share(self):
+        # B answers what A answers except for one question in ten: the
+        # paired interval of A - B is far narrower than either level's.
+        rng = random.Random(7)
+        a = questions([0.1, 0.5, 0.9], rng=rng)
+        b = [q[:2] + [0.0 if (k % 10 == 0) else q[2], q[3]] for k, q in enumerate(a)]
+        ia, ib = stats.level(stats.cells([a])), stats.level(stats.cells([b]))
+        iv = stats.paired(stats.cells([a]), stats.cells([b]))
+        self.assertAlmostEqual(iv.mean, ia.mean - ib.mean)
+        self.assertLess(iv.high - iv.low, 0.5 * (ia.high - ia.low))
+        self.assertGreater(iv.low, 0)
 
     def test_compare_claims_only_what_the_interval_supports(self):
-        verdict, text = stats.compare([20, 22, 21], [10, 11, 10], "contrast", "random")
-        self.assertEqual(verdict, "better")
+        rng = random.Random(11)
+        high = stats.cells([questions([0.6], rng=rng) for _ in range(3)])
+        low = stats.cells([questions([0.2], rng=rng) for _ in range(3)])
+        kind, text, _ = stats.compare(high, low, "contrast", "random")
+        self.assertEqual(kind, "better")
         self.assertIn("contrast beat random", text)
-        verdict, _ = stats.compare([10, 11, 10], [20, 22, 21], "contrast", "random")
-        self.assertEqual(verdict, "worse")
-        verdict, text = stats.compare([10, 30], [20, 15], "contrast", "none")
-        self.assertEqual(verdict, "inconclusive")
+        kind, _, _ = stats.compare(low, high, "contrast", "random")
+        self.assertEqual(kind, "worse")
+        same = stats.cells([questions([0.3], rng=rng) for _ in range(3)])
+        kind, text, iv = stats.compare(same, same, "contrast", "none")
+        self.assertEqual(kind, "inconclusive")
         self.assertIn("includes 0", text)
-        verdict, text = stats.compare([12], [10], "contrast", "none")
-        self.assertEqual(verdict, "inconclusive")
-        self.assertIn("single seed", text)
+        self.assertEqual((iv.low, iv.high), (0.0, 0.0))
+
+    def test_power_recovers_known_variance_components(self):
+        # d[s, p] = 2 + person (sd 4) + seed (sd 3) + residual (sd 10):
+        # the ANOVA estimates come back within sampling error, and
+        # seeds_for agrees with the normal-theory formula done here.
+        rng = np.random.default_rng(13)
+        seeds, people = 40, 400
+        d = (2 + rng.normal(0, 4, people)[None, :] + rng.normal(0, 3, seeds)[:, None] +
+             rng.normal(0, 10, (seeds, people)))
+        zero = stats.Cells(np.zeros((seeds, people)), np.ones(people))
+        pw = stats.power(stats.Cells(d, np.ones(people)), zero)
+        self.assertAlmostEqual(pw.sd_person, 4, delta=0.8)
+        self.assertAlmostEqual(pw.sd_seed, 3, delta=0.9)
+        self.assertAlmostEqual(pw.sd_residual, 10, delta=0.3)
+        target = 5 / (1.959964 + 0.841621)
+        want = next(n for n in range(1, 100)
+                    if math.sqrt(pw.sd_person ** 2 / people + pw.sd_seed ** 2 / n +
+                                 pw.sd_residual ** 2 / (people * n)) <= target)
+        self.assertEqual(pw.seeds_for(5), want)
+        self.assertAlmostEqual(pw.detectable(want), 2.801585 * pw.standard_error(want))
+        huge_people = stats.Power(sd_person=60, sd_seed=0, sd_residual=0, people=100)
+        self.assertIsNone(huge_people.seeds_for(5))  # more seeds cannot help
+        with self.assertRaises(ValueError):
+            stats.power(stats.Cells(d[:1], np.ones(people)), stats.Cells(d[:1], np.ones(people)))
+
+
+class NumericsTest(unittest.TestCase):
+    def test_settings(self):
+        pinned = numerics.environment("pinned", flags={"avx2", "fma", "avx512f"})
+        self.assertEqual(pinned["ATEN_CPU_CAPABILITY"], "avx2")
+        self.assertEqual(pinned["MKL_CBWR"], "AUTO")
+        portable = numerics.environment("portable", flags={"avx2", "fma"})
+        self.assertEqual(portable["MKL_CBWR"], "COMPATIBLE")
+        self.assertEqual(numerics.environment("pinned", flags={"sse2"})["ATEN_CPU_CAPABILITY"],
+                         "default")
+        with self.assertRaises(ValueError):
+            numerics.environment("fast")
+
+    def test_apply_overrides_and_clears_the_shell(self):
+        saved = dict(os.environ)
+        try:
+            os.environ.update(ATEN_CPU_CAPABILITY="avx512", MKL_CBWR="AVX512",
+                              MKL_ENABLE_INSTRUCTIONS="AVX512")
+            env = numerics.apply("portable")
+            self.assertEqual(os.environ["MKL_CBWR"], "COMPATIBLE")
+            self.assertEqual(os.environ["ATEN_CPU_CAPABILITY"], env["ATEN_CPU_CAPABILITY"])
+            self.assertNotIn("MKL_ENABLE_INSTRUCTIONS", os.environ)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def test_epochs_per_mode(self):
+        default = config.PRESETS["default"]
+        self.assertEqual(default.epochs_for("none"), default.epochs)
+        self.assertEqual(default.epochs_for("random"), default.random_epochs)
+        for mode in ("large", "small", "contrast", "position"):
+            self.assertEqual(default.epochs_for(mode), default.ranked_epochs)
+        self.assertEqual(default.lr_for("random"), default.random_lr)
+        self.assertEqual(default.lr_for("small"), default.ranked_lr)
+        equal = dataclasses.replace(default, random_epochs=None, ranked_epochs=None, ranked_lr=None)
+        self.assertEqual(equal.epochs_for("contrast"), round(default.epochs / (default.copies + 1)))
+        self.assertEqual(equal.lr_for("contrast"), default.learning_rate)
+        every = default.with_schedule(epochs=9, learning_rate=3e-4, dropout_epochs=2)
+        self.assertEqual([every.epochs_for(m) for m in ("none", "random", "contrast")], [9, 2, 2])
+        self.assertEqual({every.lr_for(m) for m in config.MODES_ALL}, {3e-4})
+        self.assertNotEqual(default.reference_key("k"),
+                            dataclasses.replace(default, numerics="portable").reference_key("k"))
 
 
 class PreliminaryReportTest(unittest.TestCase):
@@ -245,7 +360,7 @@ class PreliminaryReportTest(unittest.TestCase):
 
         before = {"city": scores(0.1, 0.25), "date": scores(0.0, 0.5),
                   "overall": scores(0.05, 0.375)}
-        base = {"before": before}
+        base = {"before": before}  # no per-question list: the plain figures
         for key in ("small_qa_people", "small_bio_only_people", "large_qa_people",
                     "large_bio_only_people"):
             base[key] = {"overall": scores(0.5, 0.6)}
