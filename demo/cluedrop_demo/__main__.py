@@ -33,7 +33,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                       help="smoke version: tiny models, every mode, one seed (about a minute)")
     size.add_argument("--full", action="store_true",
                       help="all six modes with the seeds the power estimate asks for "
-                           "(docs/demo.md; about an hour on 2 cores)")
+                           "(about 18 min on 2 cores with the reference models cached, 26 without)")
     p.add_argument("--data", help="directory with the paper's biography_synthetic.csv, "
                                   "prompts.csv and biography_real.csv (default: generated)")
     p.add_argument("--out", default="cluedrop-demo", help="output directory (default %(default)s)")

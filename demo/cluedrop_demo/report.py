@@ -159,39 +159,43 @@ def _power_section(runs, modes, seeds, effect: float = 5.0) -> tuple[list[str], 
         "| A - B | sd people | sd seeds | sd residual | detectable now | seeds for 5 points |",
         "|---|---|---|---|---|---|",
     ]
-    need = []
     for a, b, _, _, _, _, pw in found:
         n = pw.seeds_for(effect)
-        need.append(n)
         lines.append(f"| {a} - {b} | {pw.sd_person:.1f} | {pw.sd_seed:.1f} | "
                      f"{pw.sd_residual:.1f} | {pw.detectable(len(seeds)):.1f} points "
                      f"({len(seeds)} seeds) | {n if n is not None else 'more people needed'} |")
-    finite = [n for n in need if n is not None]
-    significant = [f for f in found if f[4] != "inconclusive"]
+    act = act_sentence(runs, found, seeds, effect)
+    return lines + ["", f"**What to do with this:** {act}"], act
+
+
+def act_sentence(runs, found, seeds: Sequence[int], effect: float = 5.0) -> str:
+    """The report's sentence a reader can act on, from the comparisons
+    (report.comparisons) of a grid with at least 2 seeds."""
     k = len(found)
-    detectable = min(f[6].detectable(len(seeds)) for f in found)
-    if significant:
-        parts = []
-        for a, b, _, iv, kind, _, _ in significant:
+    parts = []
+    for a, b, _, iv, kind, _, _ in found:
+        if kind != "inconclusive":
             strict = _bonferroni_excludes_zero(runs, a, b, seeds, k)
             parts.append(f"{a} {'beat' if kind == 'better' else 'did worse than'} {b} by "
                          f"{abs(iv.mean):.1f} points ({'also' if strict else 'but not'} at the "
                          f"Bonferroni level)")
-        act = (f"At this scale and with this design, {'; '.join(parts)}. The grid resolves "
-               f"{detectable:.1f} points with 80% power, so these are measured differences, "
-               f"not noise; they say nothing yet about the paper's models. Rely on the "
-               f"Bonferroni-robust ones; to test the others, rerun with more seeds "
-               f"(`cluedrop demo --full`).")
-    elif finite:
-        act = (f"No comparison excludes 0. At this scale, differences of {detectable:.1f} "
-               f"points or more would have been seen with 80% power; to rule out a 5-point "
-               f"difference, run `cluedrop demo --seeds {max(finite + [len(seeds)])}` (or "
-               f"`--full`).")
-    else:
-        act = ("No comparison excludes 0, and more seeds alone cannot resolve 5 points: the "
-               "between-people variation needs more evaluated people.")
-    lines += ["", f"**What to do with this:** {act}"]
-    return lines, act
+    open_ = [f for f in found if f[4] == "inconclusive"]
+    text = (f"At this scale and with this design, {'; '.join(parts)}: measured differences, "
+            f"not noise, though they say nothing yet about the paper's models; rely on the "
+            f"Bonferroni-robust ones." if parts else "No comparison excludes 0.")
+    if not open_:
+        return text
+    names = ", ".join(f"{f[0]} - {f[1]}" for f in open_)
+    if all(-effect < f[3].low and f[3].high < effect for f in open_):
+        return (f"{text} The undecided intervals ({names}) lie within ±{effect:g} points: at "
+                f"this scale, those pairs do not differ by {effect:g} points of overall EM.")
+    need = [f[6].seeds_for(effect) for f in open_]
+    if any(n is None for n in need):
+        return (f"{text} Resolving {names} to {effect:g} points takes more evaluated people; "
+                f"more seeds alone cannot.")
+    seeds_needed = max(max(need), len(seeds) + 1)
+    return (f"{text} To resolve {names} to {effect:g} points, run `cluedrop demo --seeds "
+            f"{seeds_needed}`.")
 
 
 def cpu_name() -> str:

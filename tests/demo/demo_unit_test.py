@@ -310,6 +310,39 @@ class StatsTest(unittest.TestCase):
             stats.power(stats.Cells(d[:1], np.ones(people)), stats.Cells(d[:1], np.ones(people)))
 
 
+class ActSentenceTest(unittest.TestCase):
+    """report.act_sentence states what the intervals support and what to
+    do next, on grids with known differences."""
+
+    def grid(self, rates, seeds=(1, 2), people=100):
+        rng = random.Random(17)
+        return [{"mode": mode, "seed": seed, "questions": questions([rate], people, rng=rng)}
+                for seed in seeds for mode, rate in rates.items()]
+
+    def sentence(self, runs, modes, seeds=(1, 2)):
+        return report.act_sentence(runs, report.comparisons(runs, modes, list(seeds)),
+                                   list(seeds))
+
+    def test_a_clear_difference_is_stated_with_its_bonferroni_status(self):
+        runs = self.grid({"none": 0.40, "random": 0.40, "contrast": 0.10})
+        text = self.sentence(runs, ["none", "random", "contrast"])
+        self.assertIn("contrast did worse than none", text)
+        self.assertIn("also at the Bonferroni level", text)
+
+    def test_equal_modes_are_bounded_not_claimed(self):
+        runs = self.grid({"none": 0.10, "random": 0.10, "contrast": 0.10}, people=400)
+        text = self.sentence(runs, ["none", "random", "contrast"])
+        self.assertIn("No comparison excludes 0", text)
+        self.assertIn("do not differ by 5 points", text)
+
+    def test_an_unresolved_grid_asks_for_more_seeds_or_people(self):
+        # 10 people: intervals far wider than 5 points.
+        runs = self.grid({"none": 0.30, "contrast": 0.35}, people=10)
+        text = self.sentence(runs, ["none", "contrast"])
+        self.assertIn("No comparison excludes 0", text)
+        self.assertTrue("--seeds" in text or "more evaluated people" in text, text)
+
+
 class NumericsTest(unittest.TestCase):
     def test_settings(self):
         pinned = numerics.environment("pinned", flags={"avx2", "fma", "avx512f"})
