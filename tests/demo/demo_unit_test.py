@@ -343,6 +343,37 @@ class ActSentenceTest(unittest.TestCase):
         self.assertTrue("--seeds" in text or "more evaluated people" in text, text)
 
 
+class FreePortTest(unittest.TestCase):
+    """cluedrop_local.free_port (the demo's cluster harness) draws from below
+    the kernel's ephemeral range, so a daemon listening on port 0 cannot be
+    given a port picked for another listener and not bound yet."""
+
+    def test_ports_are_free_and_outside_the_ephemeral_range(self):
+        import socket
+
+        from cluedrop_local import ports
+        low, _ = ports.ephemeral_range()
+        picked = {ports.free_port() for _ in range(50)}
+        self.assertTrue(all(p < low for p in picked), sorted(picked)[-3:])
+        self.assertGreater(len(picked), 40)  # random, not one port again and again
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", 0))
+            held.listen()
+            taken = held.getsockname()[1]
+            for _ in range(20):
+                self.assertNotEqual(ports.free_port(), taken)
+
+    def test_a_taken_candidate_is_skipped(self):
+        import socket
+
+        from cluedrop_local import ports
+        first = ports.free_port(rng=random.Random(5))
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", first))
+            held.listen()
+            self.assertNotEqual(ports.free_port(rng=random.Random(5)), first)
+
+
 class NumericsTest(unittest.TestCase):
     def test_settings(self):
         pinned = numerics.environment("pinned", flags={"avx2", "fma", "avx512f"})
