@@ -22,6 +22,7 @@
 #include <map>
 #include <string>
 
+#include "bench/bench_flags.h"
 #include "bench/proc_memory.h"
 #include "workers/model/model_loader.h"
 #include "workers/scorer/scorer.h"
@@ -38,14 +39,7 @@ int main(int argc, char** argv) {
                                           {"dtype", "float32"}, {"threads", "0"},
                                           {"iters", "3"},       {"tile", "0"},
                                           {"dump", ""},         {"attention_kernel", "auto"}};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || f.count(key.substr(2)) == 0) {
-      std::cerr << "unknown flag " << key << "\n";
-      return 2;
-    }
-    f[key.substr(2)] = argv[i + 1];
-  }
+  if (!bench::ParseBenchFlags(argc, argv, f)) return 2;
   if (f["large"].empty() || f["small"].empty()) {
     std::cerr << "usage: score_bench --large DIR --small DIR [--tokens T] [--device D] ...\n";
     return 2;

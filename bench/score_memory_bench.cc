@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "bench/bench_flags.h"
 #include "modelspec/memory_plan.h"
 #include "modelspec/model_config.h"
 #include "workers/scorer/score_memory.h"
@@ -20,14 +21,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> f = {
       {"large", ""}, {"small", ""},          {"batch_tokens", "4096"},
       {"docs", "2"}, {"doc_tokens", "1024"}, {"threads", "0"}};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || f.count(key.substr(2)) == 0) {
-      std::cerr << "unknown flag " << key << "\n";
-      return 2;
-    }
-    f[key.substr(2)] = argv[i + 1];
-  }
+  if (!bench::ParseBenchFlags(argc, argv, f)) return 2;
   if (f["large"].empty() || f["small"].empty()) {
     std::cerr << "usage: score_memory_bench --large config.json --small config.json ...\n";
     return 2;

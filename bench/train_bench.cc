@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_flags.h"
 #include "bench/proc_memory.h"
 #include "workers/model/model_loader.h"
 #include "workers/trainer/process_group.h"
@@ -56,14 +57,7 @@ int main(int argc, char** argv) {
       {"model", ""},        {"ids", ""},           {"batch", "4"},         {"seq", "128"},
       {"steps", "5"},       {"warmup", "2"},       {"threads", "0"},       {"lr", "1e-4"},
       {"grad_clip", "1.0"}, {"weight_decay", "0"}, {"collectives", "gloo"}};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || f.count(key.substr(2)) == 0) {
-      std::cerr << "unknown flag " << key << "\n";
-      return 2;
-    }
-    f[key.substr(2)] = argv[i + 1];
-  }
+  if (!bench::ParseBenchFlags(argc, argv, f)) return 2;
   if (f["model"].empty() || (f["collectives"] != "gloo" && f["collectives"] != "fake")) {
     std::cerr << "usage: train_bench --model DIR [--ids FILE] [--batch B] [--seq T] [--steps N] "
                  "[--warmup W] [--threads N] [--lr LR] [--grad_clip C] [--collectives gloo|fake]\n";

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_flags.h"
 #include "bench/proc_memory.h"
 #include "modelspec/memory_plan.h"
 #include "modelspec/model_config.h"
@@ -50,14 +51,7 @@ int main(int argc, char** argv) {
       {"int8", "0"},          {"split", "1"},
       {"checkpointing", "0"}, {"steps", "2"},
       {"threads", "0"},       {"lora_targets", "q_proj,v_proj"}};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || f.count(key.substr(2)) == 0) {
-      std::cerr << "unknown flag " << key << "\n";
-      return 2;
-    }
-    f[key.substr(2)] = argv[i + 1];
-  }
+  if (!bench::ParseBenchFlags(argc, argv, f)) return 2;
   if (f["config"].empty()) {
     std::cerr << "usage: train_memory_bench --config config.json [--batch B] [--seq T] ...\n";
     return 2;
