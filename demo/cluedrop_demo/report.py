@@ -99,10 +99,9 @@ def _bonferroni_excludes_zero(runs, a, b, seeds, k: int) -> bool:
     return iv.low > 0 or iv.high < 0
 
 
-def _paper_section(runs, modes, seeds, config) -> tuple[list[str], list[str]]:
+def _paper_section(runs, modes, seeds, found) -> tuple[list[str], list[str]]:
     """Lines of "What the paper claims and what this run found", and the
     sentences to print."""
-    found = comparisons(runs, modes, seeds)
     lines = ["## What the paper claims and what this run found", ""]
     if not found:
         return lines + ["The grid has no pair of modes the paper compares."], []
@@ -142,9 +141,8 @@ def _paper_section(runs, modes, seeds, config) -> tuple[list[str], list[str]]:
     return lines, sentences
 
 
-def _power_section(runs, modes, seeds, effect: float = 5.0) -> tuple[list[str], str]:
+def _power_section(runs, seeds, found, effect: float = 5.0) -> tuple[list[str], str]:
     """Lines of the power section and the sentence a reader can act on."""
-    found = comparisons(runs, modes, seeds)
     lines = ["## Power: could this grid see a 5-point difference?", ""]
     if len(seeds) < 2:
         text = ("One seed gives no estimate of the seed-to-seed variance, so the intervals "
@@ -326,9 +324,10 @@ def write(path: str, runs: Sequence[dict[str, Any]], config: DemoConfig,
         _diagnostics(base),
         "",
     ]
-    paper_lines, found = _paper_section(runs, modes, seeds, config)
+    tested = comparisons(runs, modes, seeds)  # the bootstraps, once for both sections
+    paper_lines, found = _paper_section(runs, modes, seeds, tested)
     lines += paper_lines + [""]
-    power_lines, act = _power_section(runs, modes, seeds)
+    power_lines, act = _power_section(runs, seeds, tested)
     lines += power_lines + [""]
     found = found + [act]
     lines += [
