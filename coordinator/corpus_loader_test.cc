@@ -6,18 +6,13 @@
 #include <fstream>
 #include <string>
 
+#include "base/scoped_temp_dir.h"
+
 namespace cluedrop::coordinator {
 namespace {
 
 class CorpusLoaderTest : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = testing::TempDir() + "corpus_loader_test_" +
-           testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-
   // Writes `content` to dir_/name and returns the path.
   std::string Write(const std::string& name, const std::string& content) {
     const std::string path = dir_ + "/" + name;
@@ -26,7 +21,8 @@ class CorpusLoaderTest : public testing::Test {
     return path;
   }
 
-  std::string dir_;
+  const ScopedTempDir scratch_{"corpus_loader_test"};
+  const std::string dir_ = scratch_.path();
 };
 
 v1::CorpusSpec Spec(std::initializer_list<std::string> paths) {

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <future>
 
+#include "base/scoped_temp_dir.h"
 #include "cluedrop/v1/job_service.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "runtime/channel.h"
@@ -196,11 +197,11 @@ TEST(DaemonServerTest, HalfConfiguredTlsIsInvalidArgument) {
 // (installed by scripts/setup); a TLS client that trusts it gets SERVING,
 // a plaintext client gets nothing.
 TEST(DaemonServerTest, ServesOverTlsWhenGivenCertAndKey) {
-  const std::string dir = ::testing::TempDir() + "/cluedrop-tls";
+  const ScopedTempDir scratch("cluedrop-tls");
+  const std::string dir = scratch.path();
   const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
   const std::string command =
-      "mkdir -p " + dir +
-      " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
       "/CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
       key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << "openssl failed: " << command;
@@ -227,8 +228,9 @@ TEST(DaemonServerTest, ServesOverTlsWhenGivenCertAndKey) {
 }
 
 TEST(DaemonServerTest, WritesReadyFileWithChosenPorts) {
+  const ScopedTempDir scratch("daemon_server_test");
   ServerOptions options = LoopbackOptions();
-  options.ready_file = ::testing::TempDir() + "/ready.json";
+  options.ready_file = scratch.file("ready.json");
   auto server = DaemonServer::Create("trainer", options);
   ASSERT_TRUE(server.ok());
   ASSERT_TRUE((*server)->Start().ok());

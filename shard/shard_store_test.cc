@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "base/scoped_temp_dir.h"
 #include "shard/crc32c.h"
 
 namespace cluedrop::shard {
@@ -58,15 +59,13 @@ uint32_t Le32(const std::string& s, size_t at) {
 class ShardStoreTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir() + "shard_store_test_" +
-           testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
     auto store = ShardStore::Open(dir_ + "/shards");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
   }
 
-  std::string dir_;
+  const ScopedTempDir scratch_{"shard_store_test"};
+  const std::string dir_ = scratch_.path();
   std::unique_ptr<ShardStore> store_;
 };
 
@@ -320,7 +319,8 @@ TEST_F(ShardStoreTest, ConcurrentWritersAndReaders) {
 }
 
 TEST(ShardStoreOpenTest, FailsWhenTheDirectoryIsAFile) {
-  const std::string file = testing::TempDir() + "shard_store_test_file";
+  const ScopedTempDir scratch("shard_store_test");
+  const std::string file = scratch.file("file");
   WriteBytes(file, "x");
   EXPECT_FALSE(ShardStore::Open(file).ok());
   EXPECT_FALSE(ShardStore::Open(file + "/sub").ok());

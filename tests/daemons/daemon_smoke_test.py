@@ -16,6 +16,7 @@ Prints a transcript; exits non-zero with the failing check on any failure.
 """
 import argparse
 import os
+import shutil
 import tempfile
 import time
 import urllib.request
@@ -168,6 +169,7 @@ def main():
         log("--- daemon output ---")
         with open(daemon.log_path) as f:
             log(f.read().rstrip())
+        shutil.rmtree(work, ignore_errors=True)  # its log is printed above
     log(f"PASS: {args.component}")
 
 

@@ -25,6 +25,7 @@ import math
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -169,6 +170,10 @@ class TokenizerTest(unittest.TestCase):
         cls.texts = cls.ds.texts()
         cls.vocab = tokenizer_build.write_tokenizer(os.path.join(cls.dir, "tok"), cls.texts)
         cls.hf = Tokenizer.from_file(os.path.join(cls.dir, "tok", "tokenizer.json"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def test_hf_loads_encodes_without_unk_and_round_trips(self):
         self.assertEqual(self.hf.get_vocab_size(), self.vocab)

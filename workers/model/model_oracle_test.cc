@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/scoped_temp_dir.h"
 #include "workers/model/checkpoint/safetensors_writer.h"
 #include "workers/model/generation.h"
 #include "workers/model/hf_export.h"
@@ -159,8 +160,8 @@ TEST_P(ModelOracleTest, GreedyGenerationMatchesTransformers) {
 
 TEST_P(ModelOracleTest, ExportLoadsInTransformersAndReproducesLogits) {
   if (!Exact()) GTEST_SKIP() << "export is checked in float32 runs only";
-  const std::string out = ::testing::TempDir() + "/export_" + GetParam();
-  testing::RemoveTree(out);
+  const ScopedTempDir scratch(std::string("export_") + GetParam());
+  const std::string out = scratch.file("model");
   ExportOptions options;
   options.tokenizer_dir = dir_ + "/model";
   options.max_shard_bytes = std::string(GetParam()) == "llama3" ? 64 * 1024 : 5ull << 30;
@@ -201,8 +202,8 @@ TEST_P(ModelOracleTest, LoraAdapterLoadsInPeftAndReproducesLogits) {
   torch::Tensor logits = Run("").to(torch::kCPU).contiguous();
   torch::Tensor base_logits = ReadTensor(*ref_, "logits");
   ASSERT_GT((logits - base_logits).abs().max().item<double>(), 1e-2) << "LoRA had no effect";
-  const std::string out = ::testing::TempDir() + "/lora_" + GetParam();
-  testing::RemoveTree(out);
+  const ScopedTempDir scratch(std::string("lora_") + GetParam());
+  const std::string out = scratch.file("adapter");
   ASSERT_TRUE(SaveLoraAdapter(*model_, out, dir_ + "/model").ok());
   SafetensorsWriter writer;
   ASSERT_TRUE(
@@ -282,8 +283,8 @@ TEST_P(ModelOracleTest, Int8BaseMatchesThePythonReference) {
       if (name.find("lora_B") != std::string::npos) t.normal_(0.0, 0.2);
     }
   }
-  const std::string out = ::testing::TempDir() + "/int8_lora_" + GetParam();
-  testing::RemoveTree(out);
+  const ScopedTempDir scratch(std::string("int8_lora_") + GetParam());
+  const std::string out = scratch.file("adapter");
   ASSERT_TRUE(SaveLoraAdapter(*model_, out, dir_ + "/model").ok());
   auto fresh = LoadCausalLM(dir_ + "/model", LoadOptions{{testing::TestDevice()}, torch::kFloat});
   ASSERT_TRUE(fresh.ok());

@@ -1,6 +1,5 @@
 #include "workers/model/model_test_util.h"
 
-#include <ftw.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -41,13 +40,6 @@ torch::Tensor ReadTensor(const CheckpointReader& reader, const std::string& name
   auto view = reader.Get(name);
   if (!view.ok()) throw std::runtime_error(view.status().ToString());
   return TensorFromView(*view).clone();
-}
-
-void RemoveTree(const std::string& path) {
-  ::nftw(
-      path.c_str(),
-      [](const char* p, const struct stat*, int, struct FTW*) { return std::remove(p); }, 16,
-      FTW_DEPTH | FTW_PHYS);
 }
 
 std::string OraclePython() { return Env("CLUEDROP_PYTHON", CLUEDROP_PYTHON_DEFAULT); }

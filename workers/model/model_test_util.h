@@ -24,11 +24,6 @@ torch::ScalarType TestDtype();
 torch::Tensor ReadTensor(const CheckpointReader& reader, const std::string& name);
 // The python of the oracle venv ($CLUEDROP_PYTHON, default: the build's).
 std::string OraclePython();
-// Removes `path` and everything under it (nftw). Torch-linked binaries must
-// not call std::filesystem::remove_all: libtorch.so exports its own copy of
-// the std::filesystem functions, and its remove_all crashes (seen with torch
-// 2.11 on Debian 12).
-void RemoveTree(const std::string& path);
 // Root of the source tree ($CLUEDROP_SOURCE_DIR, default: the build's).
 std::string SourceDir();
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 
+#include "base/scoped_temp_dir.h"
 #include "workers/model/checkpoint/safetensors_writer.h"
 #include "workers/model/generation.h"
 #include "workers/model/hf_export.h"
@@ -88,8 +89,8 @@ TEST_P(FamilyTest, SaveAndLoadRoundTripsEveryParameter) {
   torch::manual_seed(4);
   auto model = CreateCausalLM(TinyConfig(GetParam()));
   ASSERT_TRUE(model.ok());
-  const std::string dir = ::testing::TempDir() + "/roundtrip_" + GetParam();
-  testing::RemoveTree(dir);
+  const ScopedTempDir scratch(std::string("roundtrip_") + GetParam());
+  const std::string dir = scratch.file("model");
   ASSERT_TRUE(SaveHfModel(**model, dir, {}).ok());
   auto loaded = LoadCausalLM(dir, {});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -282,8 +283,8 @@ TEST(LoaderErrorTest, MissingMismatchedAndUnexpectedTensorsAreNamed) {
   torch::manual_seed(5);
   auto model = CreateCausalLM(TinyConfig("llama"));
   ASSERT_TRUE(model.ok());
-  const std::string dir = ::testing::TempDir() + "/broken_ckpt";
-  testing::RemoveTree(dir);
+  const ScopedTempDir scratch("broken_ckpt");
+  const std::string dir = scratch.file("model");
   ASSERT_TRUE(SaveHfModel(**model, dir, {}).ok());
   // Rewrite the weights without one tensor, with one of the wrong shape, or
   // with an extra one.

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include "base/scoped_temp_dir.h"
+
 namespace cluedrop::trainer {
 namespace {
 
@@ -145,7 +147,8 @@ TEST(ReadQaItemsTest, LimitsDocumentsAndNamesTheLineOfADocumentWithoutAName) {
       ReadQaItems(kPaperData + "/biography_synthetic.csv", 3);
   ASSERT_TRUE(items.ok()) << items.status();
   EXPECT_EQ(items->size(), 15u);  // 3 people x 5 fields
-  const std::string path = ::testing::TempDir() + "/qa_no_name.csv";
+  const ScopedTempDir scratch("qa_prompts_test");
+  const std::string path = scratch.file("qa_no_name.csv");
   std::ofstream(path) << "text\n\"<name>Ann</name> in <city>Rome</city>.\"\n"
                       << "\"Someone in <city>Oslo</city>.\"\n";
   StatusOr<std::vector<corpus::QaItem>> bad = ReadQaItems(path);

@@ -1,9 +1,5 @@
 #include "workers/trainer/train_test_util.h"
 
-#include <ftw.h>
-#include <stdlib.h>
-
-#include <cstdio>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -82,23 +78,6 @@ Status RunRanks(int world_size, const std::function<Status(int, Collectives&)>& 
     if (!s.ok()) return s;
   }
   return OkStatus();
-}
-
-TempDir::TempDir() {
-  const char* tmp = getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmp != nullptr && *tmp ? tmp : "/tmp") + "/cluedrop-train-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  // Not std::filesystem::remove_all: libtorch.so exports a copy of it that
-  // crashes (docs/model-runtime.md).
-  nftw(
-      path_.c_str(),
-      [](const char* p, const struct stat*, int, struct FTW*) { return std::remove(p); }, 16,
-      FTW_DEPTH | FTW_PHYS);
 }
 
 }  // namespace cluedrop::trainer::testing

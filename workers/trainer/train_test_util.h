@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/scoped_temp_dir.h"
 #include "base/status.h"
 #include "workers/model/causal_lm.h"
 #include "workers/trainer/process_group.h"
@@ -35,16 +36,8 @@ std::vector<std::vector<int64_t>> RandomSequences(int count, int min_len, int ma
 // Returns the first non-OK status (of setup or of a rank).
 Status RunRanks(int world_size, const std::function<Status(int, Collectives&)>& fn);
 
-// A fresh directory under $TMPDIR, removed (nftw) by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A fresh directory under $TMPDIR, removed by the destructor.
+using TempDir = ::cluedrop::ScopedTempDir;
 
 }  // namespace cluedrop::trainer::testing
 

@@ -4,13 +4,15 @@
 #define CLUEDROP_WORKERS_MODEL_CHECKPOINT_CHECKPOINT_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstdint>
+#include <deque>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <string_view>
+
+#include "base/scoped_temp_dir.h"
 
 namespace cluedrop::model::testing {
 
@@ -26,12 +28,10 @@ inline std::string SafetensorsBytes(std::string_view header, std::string_view da
   return LittleEndian64(header.size()) + std::string(header) + std::string(data);
 }
 
-// A fresh empty directory under the test's temporary directory.
+// A fresh empty directory under $TMPDIR, removed when the test binary exits.
 inline std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "checkpoint_test_XXXXXX";
-  char* dir = ::mkdtemp(pattern.data());
-  EXPECT_NE(dir, nullptr) << "mkdtemp " << pattern;
-  return pattern;
+  static std::deque<ScopedTempDir> dirs;
+  return dirs.emplace_back("checkpoint_test").path();
 }
 
 inline void WriteFile(const std::string& path, std::string_view bytes) {

@@ -1,11 +1,11 @@
 #include "workers/model/tokenizer/tokenizer.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 #include <thread>
+
+#include "base/scoped_temp_dir.h"
 
 namespace cluedrop::model {
 namespace {
@@ -137,9 +137,8 @@ TEST(TokenizerTest, FilesAndDirectories) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("/nonexistent/dir/tokenizer.json"), std::string::npos);
 
-  char dir_template[] = "/tmp/tokenizer_test_XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
+  const ScopedTempDir scratch("tokenizer_test");
+  const std::string dir = scratch.path();
   {
     std::ofstream out(dir + "/tokenizer.json");
     out << kByteLevelJson;
@@ -154,8 +153,6 @@ TEST(TokenizerTest, FilesAndDirectories) {
   auto bad = Tokenizer::FromFile(dir + "/tokenizer.json");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(), dir + "/tokenizer.json: model: expected an object, got number");
-  std::remove((dir + "/tokenizer.json").c_str());
-  rmdir(dir.c_str());
 }
 
 #ifdef CLUEDROP_TOKENIZER_CORPUS_DIR
