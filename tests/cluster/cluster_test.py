@@ -24,6 +24,11 @@ Scenarios (--scenario, default all):
                rejoins under its name, both ranks resume from the checkpoint,
                and the final weights are byte-identical to an uninterrupted
                run of the same job.
+  store-port-taken
+               a trainer whose --store_address port another process holds
+               refuses to start, naming it; a job whose rank 0 finds its
+               port taken after start-up FAILS with that reason (it used to
+               retry forever).
 
 Usage: cluster_test.py --bin DIR --fixtures DIR/oracle/models --paper-data DIR --work DIR
 """
@@ -31,6 +36,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sqlite3
 import time
 import urllib.request
@@ -455,6 +461,55 @@ def scenario_kill_trainer():
     log("kill-trainer: PASS")
 
 
+def hold_port(port=0):
+    """A socket listening on 127.0.0.1:port (0: a free one), as another
+    process holding a trainer's store port would."""
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    held.bind(("127.0.0.1", port))
+    held.listen()
+    return held
+
+
+def scenario_store_port_taken():
+    log("store-port-taken: a trainer's c10d store port held by another process")
+    c = Cluster("store-port-taken")
+    c.start_coordinator()
+    held = hold_port()
+    port = held.getsockname()[1]
+    try:
+        c.local.add_trainer("trainer-x", store_port=port)
+        fail("a trainer started although its store port was taken")
+    except DaemonStartError as error:
+        text = str(error)
+        want = f"--store_address 127.0.0.1:{port}: cannot listen on 127.0.0.1:{port}"
+        if want not in text or "in use" not in text:
+            fail(f"start-up error does not name the taken address ({want!r}):\n{text}")
+        log(f"  trainer with a taken store port refused to start: "
+            f"{next(line for line in text.splitlines() if want in line).strip()}")
+    held.close()
+
+    c.start_scorer("scorer-a")
+    for name in ("trainer-a", "trainer-b"):
+        # A short rendezvous timeout: rank 1 gives up on the port's holder
+        # (which accepts but never answers) in seconds, not minutes.
+        c.scorers.append(c._started(lambda name=name: c.local.add_trainer(
+            name, args=["--rendezvous_timeout_ms=5000"])))
+    holders = [hold_port(c.local.store_ports[n]) for n in ("trainer-a", "trainer-b")]
+    started = time.time()
+    job_id = submit(c, train_spec(c, os.path.join(c.work, "out")))
+    job = wait_state(c, job_id, ("SUCCEEDED", "FAILED", "CANCELLED"), timeout_s=180)
+    reason = job.get("reason", "")
+    if (job["state"] != "FAILED" or "cannot host the job's rendezvous store" not in reason
+            or "in use" not in reason):
+        c.dump_logs()
+        fail(f"job {job['state']} ({reason!r}); want FAILED naming the taken store port")
+    log(f"  job FAILED after {time.time() - started:.0f} s: {reason}")
+    for h in holders:
+        h.close()
+    c.stop()
+    log("store-port-taken: PASS")
+
+
 def scenario_local_vs_cluster():
     log("local-vs-cluster: one spec through the cluster and through `cluedrop train --local`")
     c = Cluster("local-vs-cluster")
@@ -492,7 +547,8 @@ def scenario_local_vs_cluster():
 SCENARIOS = {"train": scenario_train, "kill-trainer": scenario_kill_trainer,
              "e2e": scenario_e2e, "kill-coordinator": scenario_kill_coordinator,
              "kill-scorer": scenario_kill_scorer, "bad-input": scenario_bad_input,
-             "local-vs-cluster": scenario_local_vs_cluster}
+             "local-vs-cluster": scenario_local_vs_cluster,
+             "store-port-taken": scenario_store_port_taken}
 
 
 def main():

@@ -1,53 +1,17 @@
 #include "workers/trainer/process_group.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <mutex>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <utility>
 #include <vector>
 
 #include "workers/trainer/process_group_backend.h"
+#include "workers/trainer/store_address.h"
 
 namespace cluedrop::trainer {
 namespace {
 
 std::string DeviceName(const c10::Device& d) { return d.str(); }
-
-// A socket listening on host:port (port 0: any free port), for the TCPStore
-// server to take over (TCPStoreOptions::masterListenFd).
-StatusOr<int> ListenOn(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
-  if (rc != 0) {
-    return InvalidArgumentError("store bind host '" + host + "': " + gai_strerror(rc));
-  }
-  std::string error = "no address";
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, 2048) != 0) {
-      error = std::strerror(errno);
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(found);
-  if (fd < 0) return UnavailableError("cannot listen on " + host + ":" + service + ": " + error);
-  return fd;
-}
 
 class BackendWork : public CollectiveWork {
  public:
@@ -187,6 +151,10 @@ StatusOr<std::shared_ptr<RendezvousStore>> RendezvousStore::Create(const StoreOp
     StatusOr<int> fd = ListenOn(options.bind_host, options.port);
     if (!fd.ok()) return fd.status();
     tcp.masterListenFd = *fd;  // the server owns it from here
+  } else if (options.rank == 0) {
+    // The TCPStore binds every interface itself; a taken port is found
+    // first, so that it is named as such (torch's error does not say).
+    CLUEDROP_RETURN_IF_ERROR(CheckStoreAddressFree("", options.port));
   }
   auto impl = std::make_unique<Impl>();
   impl->rank = options.rank;

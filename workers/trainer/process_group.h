@@ -102,8 +102,9 @@ class RendezvousStore {
  public:
   // Rank 0 binds and listens (does not wait for the others); ranks > 0
   // connect, retrying until the timeout. INVALID_ARGUMENT for a bad rank,
-  // world size or port; UNAVAILABLE when the port is taken or rank 0 cannot
-  // be reached in time.
+  // world size or port; FAILED_PRECONDITION when rank 0's port is taken or
+  // its bind_host is not this machine's (CheckStoreAddressFree); UNAVAILABLE
+  // when rank 0 cannot be reached in time.
   static StatusOr<std::shared_ptr<RendezvousStore>> Create(const StoreOptions& options);
 
   ~RendezvousStore();

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "workers/trainer/process_group_fake.h"
+#include "workers/trainer/store_address.h"
 #include "workers/trainer/train_test_util.h"
 
 namespace cluedrop::trainer {
@@ -91,6 +92,45 @@ TEST(ProcessGroupTest, ConnectingWithoutRankZeroIsUnavailable) {
   o.timeout = std::chrono::milliseconds(300);
   auto client = RendezvousStore::Create(o);
   EXPECT_EQ(client.status().code(), StatusCode::kUnavailable) << client.status();
+}
+
+// A taken port is a configuration error, named as such, whichever way rank
+// 0 binds (a given address, or every interface through the TCPStore).
+TEST(ProcessGroupTest, TakenStorePortIsFailedPreconditionNamingTheAddress) {
+  StoreOptions holder;
+  holder.port = 0;
+  holder.world_size = 2;
+  holder.bind_host = "127.0.0.1";
+  auto held = RendezvousStore::Create(holder);
+  ASSERT_TRUE(held.ok()) << held.status();
+  const int port = (*held)->port();
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+
+  StoreOptions same = holder;
+  same.port = port;
+  auto bound = RendezvousStore::Create(same);
+  EXPECT_EQ(bound.status().code(), StatusCode::kFailedPrecondition) << bound.status();
+  EXPECT_NE(bound.status().message().find("cannot listen on " + address), std::string::npos)
+      << bound.status();
+  EXPECT_NE(bound.status().message().find("in use"), std::string::npos) << bound.status();
+
+  StoreOptions everywhere = same;
+  everywhere.bind_host = "";
+  auto any = RendezvousStore::Create(everywhere);
+  EXPECT_EQ(any.status().code(), StatusCode::kFailedPrecondition) << any.status();
+  EXPECT_NE(any.status().message().find("*:" + std::to_string(port)), std::string::npos)
+      << any.status();
+
+  EXPECT_EQ(CheckStoreAddressFree("127.0.0.1", port).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckStoreAddressFree("", port).code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(CheckStoreAddressFree("127.0.0.1", 0).ok());
+  EXPECT_EQ(CheckStoreAddressFree("127.0.0.1", 70000).code(), StatusCode::kInvalidArgument);
+  // 192.0.2.1 (TEST-NET-1) is no address of this machine.
+  EXPECT_EQ(CheckStoreAddressFree("192.0.2.1", port).code(), StatusCode::kFailedPrecondition);
+
+  held->reset();  // the holder goes: the port is free again
+  EXPECT_TRUE(CheckStoreAddressFree("127.0.0.1", port).ok());
+  EXPECT_TRUE(CheckStoreAddressFree("", port).ok());
 }
 
 // True when a TCP connection to ip:port is accepted.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include "modelspec/model_config.h"
@@ -166,7 +167,16 @@ StatusOr<Collective> Join(const RendezvousSpec& r, const torch::Device& device) 
   so.rank = r.rank;
   so.world_size = r.world_size;
   so.timeout = std::chrono::milliseconds(r.timeout_ms);
-  CLUEDROP_ASSIGN_OR_RETURN(out.store, RendezvousStore::Create(so));
+  StatusOr<std::shared_ptr<RendezvousStore>> store = RendezvousStore::Create(so);
+  // Rank 0 cannot host the store (its port is taken): a few tries, in case
+  // the holder is on its way out, then the caller gets FAILED_PRECONDITION.
+  for (int attempt = 1; attempt < 3 && store.status().code() == StatusCode::kFailedPrecondition;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    store = RendezvousStore::Create(so);
+  }
+  if (!store.ok()) return store.status();
+  out.store = std::move(*store);
   if (r.rank == 0 && r.on_store_port) r.on_store_port(out.store->port());
   ProcessGroupOptions po;
   po.device = device.str();

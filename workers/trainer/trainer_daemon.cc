@@ -20,6 +20,7 @@
 #include "workers/model/device_inventory.h"
 #include "workers/trainer/qa_proto.h"
 #include "workers/trainer/shard_feed.h"
+#include "workers/trainer/store_address.h"
 #include "workers/trainer/train_runner.h"
 #include "workers/trainer/train_spec.h"
 #include "workers/trainer/trainer_client.h"
@@ -305,10 +306,18 @@ absl::Status RunOneJob(const TrainerDaemonOptions& options, TrainerClient& clien
   feed->Stop();
   if (!result.ok()) {
     if (cancelled) return absl::CancelledError(absl::StrCat("job ", m.job_id, " was cancelled"));
-    if (result.status().code() == StatusCode::kInvalidArgument) {
-      // Invalid data or options: a restart would fail the same way, so the
-      // job fails (naming the document) instead of this trainer looping.
-      const std::string reason(result.status().message());
+    const StatusCode code = result.status().code();
+    if (code == StatusCode::kInvalidArgument || code == StatusCode::kFailedPrecondition) {
+      // Invalid data or options, or (FAILED_PRECONDITION) this rank 0 cannot
+      // host the rendezvous store because its port is taken: a restart would
+      // fail the same way, so the job fails (naming the document or the
+      // address) instead of this trainer looping.
+      std::string reason(result.status().message());
+      if (code == StatusCode::kFailedPrecondition) {
+        reason = absl::StrCat(client.options().name,
+                              " cannot host the job's rendezvous store (--store_address ",
+                              options.store_address, "): ", reason);
+      }
       std::cerr << "cluedrop-trainer: job " << m.job_id << " rank " << m.rank
                 << " cannot go on: " << reason << std::endl;
       CLUEDROP_RETURN_IF_ABSL_ERROR(client.ReportFailure(m, reason));
@@ -385,7 +394,15 @@ absl::Status RunTrainerDaemon(const TrainerDaemonOptions& given, ShutdownControl
   TrainerDaemonOptions options = given;
   CLUEDROP_RETURN_IF_ABSL_ERROR(LoadClientToken(&options.client));
   CLUEDROP_RETURN_IF_ABSL_ERROR(ValidateDevice(options.worker.device));
-  CLUEDROP_RETURN_IF_ABSL_ERROR(SplitHostPort(options.store_address).status());
+  CLUEDROP_ASSIGN_OR_RETURN(auto store, SplitHostPort(options.store_address));
+  // A taken store port would fail every job this trainer is rank 0 of: say
+  // so now, before joining any.
+  if (Status free = CheckStoreAddressFree(StoreBindHost(options, store.first), store.second);
+      !free.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--store_address ", options.store_address, ": ", free.message(),
+                     " (another process holds the port; give this trainer a free one)"));
+  }
   CLUEDROP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
                             MakeCoordinatorChannel(options.worker, options.client));
   std::shared_ptr<v1::TrainService::StubInterface> stub = v1::TrainService::NewStub(channel);
