@@ -7,18 +7,31 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 
 namespace cluedrop {
 
 std::string RetryServiceConfig(const ChannelOptions& options) {
-  // gRPC caps maxAttempts at 5; an empty name entry applies to all methods.
+  // gRPC caps maxAttempts at 5; an empty name entry applies to all methods,
+  // and a method's own entry (here: one without a retry policy) wins over it.
   const uint32_t attempts = std::clamp<uint32_t>(options.retry_max_attempts, 2, 5);
-  return absl::StrFormat(R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":%d,)"
-                         R"("initialBackoff":"%.3fs","maxBackoff":"%.3fs","backoffMultiplier":2,)"
-                         R"("retryableStatusCodes":["UNAVAILABLE"]}}]})",
-                         attempts, options.retry_initial_backoff_ms / 1000.0,
-                         options.retry_max_backoff_ms / 1000.0);
+  std::string config = absl::StrFormat(
+      R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":%d,)"
+      R"("initialBackoff":"%.3fs","maxBackoff":"%.3fs","backoffMultiplier":2,)"
+      R"("retryableStatusCodes":["UNAVAILABLE"]}})",
+      attempts, options.retry_initial_backoff_ms / 1000.0, options.retry_max_backoff_ms / 1000.0);
+  if (!options.unretried_methods.empty()) {
+    std::vector<std::string> names;
+    for (const std::string& full : options.unretried_methods) {
+      const size_t slash = full.find('/');
+      names.push_back(absl::StrFormat(R"({"service":"%s","method":"%s"})", full.substr(0, slash),
+                                      slash == std::string::npos ? "" : full.substr(slash + 1)));
+    }
+    absl::StrAppend(&config, R"(,{"name":[)", absl::StrJoin(names, ","), "]}");
+  }
+  absl::StrAppend(&config, "]}");
+  return config;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ChannelOptions& options) {

@@ -1,6 +1,7 @@
 #include "runtime/channel.h"
 
 #include <gmock/gmock.h>
+#include <grpcpp/support/validate_service_config.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,25 @@ TEST(ChannelTest, RetryConfigRetriesUnavailableOnlyWithBackoff) {
   EXPECT_EQ(policy["maxBackoff"], "4.000s");
   EXPECT_EQ(policy["retryableStatusCodes"], nlohmann::json::array({"UNAVAILABLE"}));
   EXPECT_TRUE(config["methodConfig"][0]["name"][0].empty());
+  EXPECT_EQ(config["methodConfig"].size(), 1u);
+  EXPECT_EQ(grpc::experimental::ValidateServiceConfigJSON(RetryServiceConfig(options)), "");
+}
+
+// A client-streaming method can be left to its caller's retries: its own
+// methodConfig entry has no retryPolicy, and the default entry keeps one.
+TEST(ChannelTest, UnretriedMethodsGetAnEntryWithoutRetryPolicy) {
+  ChannelOptions options;
+  options.unretried_methods = {"cluedrop.v1.WorkService/CompleteShard", "pkg.Other/Send"};
+  nlohmann::json config = nlohmann::json::parse(RetryServiceConfig(options));
+  ASSERT_EQ(config["methodConfig"].size(), 2u);
+  EXPECT_TRUE(config["methodConfig"][0].contains("retryPolicy"));
+  const auto& own = config["methodConfig"][1];
+  EXPECT_FALSE(own.contains("retryPolicy"));
+  EXPECT_EQ(own["name"], nlohmann::json::parse(R"([
+      {"service": "cluedrop.v1.WorkService", "method": "CompleteShard"},
+      {"service": "pkg.Other", "method": "Send"}])"));
+  // gRPC's own validator accepts it ("" means valid).
+  EXPECT_EQ(grpc::experimental::ValidateServiceConfigJSON(RetryServiceConfig(options)), "");
 }
 
 TEST(ChannelTest, BadSettingsAreClearErrors) {

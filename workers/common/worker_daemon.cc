@@ -129,6 +129,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeCoordinatorChannel(
   channel.use_tls = client.tls;
   channel.tls = client.tls_files;
   channel.tls_refresh_s = worker.server.tls_refresh_s;
+  // The scorer retries whole CompleteShard streams itself (send_attempts).
+  channel.unretried_methods = {"cluedrop.v1.WorkService/CompleteShard"};
   return MakeChannel(channel);
 }
 

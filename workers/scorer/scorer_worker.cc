@@ -98,6 +98,12 @@ class ScorerWorker::Impl {
     absl::MutexLock lock(&mu_);
     cancellable_ = context;
   }
+  // Marks `context` as the Run thread's CompleteShard stream, which shutdown
+  // cancels after options_.shutdown_send_grace_ms (null: none).
+  void SetSending(grpc::ClientContext* context) {
+    absl::MutexLock lock(&mu_);
+    sending_ = context;
+  }
   bool Revoked() const {
     absl::MutexLock lock(&mu_);
     return revoked_;
@@ -134,6 +140,7 @@ class ScorerWorker::Impl {
   bool revoked_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t documents_since_heartbeat_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ClientContext* cancellable_ ABSL_GUARDED_BY(mu_) = nullptr;
+  grpc::ClientContext* sending_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex register_mu_;  // one registration at a time
   absl::Mutex log_mu_;
@@ -198,10 +205,13 @@ void ScorerWorker::Impl::WatchShutdown(const ShutdownController& shutdown) {
     absl::MutexLock lock(&mu_);
     if (stop_) return;
   }
+  const absl::Time send_deadline =
+      absl::Now() + absl::Milliseconds(options_.shutdown_send_grace_ms);
   absl::MutexLock lock(&mu_);
   while (!stop_) {
     // Repeated while shutting down: a call may start just after a check.
     if (cancellable_ != nullptr) cancellable_->TryCancel();
+    if (sending_ != nullptr && absl::Now() >= send_deadline) sending_->TryCancel();
     mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(50));
   }
 }
@@ -428,6 +438,10 @@ absl::Status ScorerWorker::Impl::CompleteOnce(const ShardLease& lease,
                                               const ShardScoringResult& result,
                                               cluedrop::v1::CompleteShardResponse* response) {
   std::unique_ptr<grpc::ClientContext> context = Context(options_.complete_timeout_ms);
+  // Shutdown cancels it after shutdown_send_grace_ms: a result already
+  // scored is still sent, but a stream stuck on a dead connection must not
+  // hold the process until its deadline.
+  SetSending(context.get());
   auto writer = stub_->CompleteShard(context.get(), response);
   cluedrop::v1::CompleteShardRequest message;
   cluedrop::v1::CompleteShardHeader* header = message.mutable_header();
@@ -444,7 +458,9 @@ absl::Status ScorerWorker::Impl::CompleteOnce(const ShardLease& lease,
     ok = writer->Write(message);
   }
   if (ok) writer->WritesDone();
-  return FromGrpcStatus(writer->Finish());
+  absl::Status status = FromGrpcStatus(writer->Finish());
+  SetSending(nullptr);
+  return status;
 }
 
 void ScorerWorker::Impl::Fail(const ShardLease& lease, const std::string& error, bool retryable,

@@ -63,6 +63,9 @@ struct ScorerWorkerOptions {
   int64_t rpc_timeout_ms = 30000;
   // Deadline of one CompleteShard stream.
   int64_t complete_timeout_ms = 600000;
+  // After shutdown is requested, how long a CompleteShard stream already
+  // under way may still take before it is cancelled and the lease released.
+  int64_t shutdown_send_grace_ms = 10000;
   // Heartbeat period when the registration answer carries 0.
   uint32_t default_heartbeat_interval_ms = 5000;
   // Backoff after a failed call: doubles from initial to max, each wait

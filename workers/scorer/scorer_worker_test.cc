@@ -83,7 +83,7 @@ class FakeWorkService final : public v1::WorkService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status CompleteShard(grpc::ServerContext*,
+  grpc::Status CompleteShard(grpc::ServerContext* context,
                              grpc::ServerReader<v1::CompleteShardRequest>* reader,
                              v1::CompleteShardResponse* response) override {
     Completion completion;
@@ -92,6 +92,18 @@ class FakeWorkService final : public v1::WorkService::Service {
       if (message.has_header()) completion.header = message.header();
       if (message.has_document()) completion.documents.push_back(message.document());
     }
+    bool hang;
+    absl::Duration delay;
+    {
+      absl::MutexLock lock(&mu);
+      ++complete_calls;
+      hang = complete_hangs;
+      delay = complete_delay;
+    }
+    // A stream that never gets its answer (as one on a dead connection).
+    while (hang && !context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+    if (hang) return grpc::Status(grpc::StatusCode::CANCELLED, "client cancelled");
+    absl::SleepFor(delay);
     absl::MutexLock lock(&mu);
     completions.push_back(std::move(completion));
     response->set_accepted(true);
@@ -122,6 +134,9 @@ class FakeWorkService final : public v1::WorkService::Service {
   std::vector<Completion> completions ABSL_GUARDED_BY(mu);
   std::vector<v1::FailShardRequest> fails ABSL_GUARDED_BY(mu);
   int lease_calls ABSL_GUARDED_BY(mu) = 0;
+  int complete_calls ABSL_GUARDED_BY(mu) = 0;
+  bool complete_hangs ABSL_GUARDED_BY(mu) = false;
+  absl::Duration complete_delay ABSL_GUARDED_BY(mu) = absl::ZeroDuration();
 };
 
 // Scores each document as one token per byte: token id = byte value, span
@@ -265,6 +280,7 @@ class ScorerWorkerTest : public ::testing::Test {
     options.lease_wait_ms = 200;
     options.rpc_timeout_ms = 2000;
     options.complete_timeout_ms = 5000;
+    options.shutdown_send_grace_ms = send_grace_ms_;
     options.backoff_initial_ms = 20;
     options.backoff_max_ms = 100;
     options.on_state = [this](bool ready, const std::string& detail) {
@@ -289,6 +305,7 @@ class ScorerWorkerTest : public ::testing::Test {
     return ready_;
   }
 
+  int64_t send_grace_ms_ = 10000;
   std::unique_ptr<FakeWorkService> service_ = std::make_unique<FakeWorkService>();
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -500,6 +517,58 @@ TEST_F(ScorerWorkerTest, ShutdownWhileScoringReleasesTheLeaseAndReturnsOk) {
   }
   EXPECT_EQ(Metric(registry_, "cluedrop_scorer_shards_total", "released"), 1);
   EXPECT_EQ(Metric(registry_, "cluedrop_scorer_busy"), 0);
+}
+
+// A result already scored is still sent during shutdown when the
+// coordinator answers within the grace.
+TEST_F(ScorerWorkerTest, ShutdownWhileSendingStillDeliversWithinTheGrace) {
+  send_grace_ms_ = 5000;
+  {
+    absl::MutexLock lock(&service_->mu);
+    service_->complete_delay = absl::Milliseconds(300);
+  }
+  service_->Queue(MakeLease("L1"));
+  StartWorker();
+  ASSERT_TRUE(WaitFor([&] {
+    absl::MutexLock lock(&service_->mu);
+    return service_->complete_calls == 1;
+  }));
+  StopWorker();
+  EXPECT_TRUE(run_status_.ok()) << run_status_;
+  absl::MutexLock lock(&service_->mu);
+  EXPECT_EQ(service_->completions.size(), 1u);
+  EXPECT_TRUE(service_->fails.empty());
+}
+
+// A CompleteShard stream that never gets its answer (seen after a
+// coordinator restart) does not hold a shutting-down worker until its
+// deadline: it is cancelled after the grace and the lease given back.
+TEST_F(ScorerWorkerTest, ShutdownCancelsAStuckSendAfterTheGraceAndReleasesTheLease) {
+  send_grace_ms_ = 300;
+  {
+    absl::MutexLock lock(&service_->mu);
+    service_->complete_hangs = true;
+  }
+  service_->Queue(MakeLease("L1"));
+  StartWorker();
+  ASSERT_TRUE(WaitFor([&] {
+    absl::MutexLock lock(&service_->mu);
+    return service_->complete_calls == 1;
+  }));
+  const absl::Time start = absl::Now();
+  StopWorker();
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_TRUE(run_status_.ok()) << run_status_;
+  EXPECT_GE(took, absl::Milliseconds(250)) << "cancelled before the grace";
+  EXPECT_LT(took, absl::Milliseconds(4000)) << "waited for the 5 s stream deadline";
+  {
+    absl::MutexLock lock(&service_->mu);
+    EXPECT_TRUE(service_->completions.empty());
+    ASSERT_EQ(service_->fails.size(), 1u);
+    EXPECT_TRUE(service_->fails[0].released());
+    EXPECT_EQ(service_->fails[0].lease_id(), "L1");
+  }
+  EXPECT_EQ(Metric(registry_, "cluedrop_scorer_shards_total", "released"), 1);
 }
 
 TEST_F(ScorerWorkerTest, ShutdownWhileRegisteringReturnsOkPromptly) {
