@@ -16,18 +16,16 @@
 #include <string>
 #include <vector>
 
+#include "base/scoped_temp_dir.h"
 #include "shard/crc32c.h"
 #include "shard/shard_store.h"
 
 namespace {
 
 cluedrop::shard::ShardStore& Store() {
-  static cluedrop::shard::ShardStore* store = [] {
-    std::string pattern = (std::filesystem::temp_directory_path() / "shard_fuzz.XXXXXX").string();
-    const char* dir = mkdtemp(pattern.data());
-    if (dir == nullptr) std::abort();
-    return cluedrop::shard::ShardStore::Open(dir)->release();
-  }();
+  static cluedrop::ScopedTempDir dir("shard_fuzz");  // removed at exit
+  static cluedrop::shard::ShardStore* store =
+      cluedrop::shard::ShardStore::Open(dir.path())->release();
   return *store;
 }
 
