@@ -54,7 +54,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                    help="epochs of every dropout mode (overrides the preset's tuned values)")
     p.add_argument("--numerics", choices=numerics.SETTINGS,
                    help="pinned (default: bitwise on the same CPU model) or portable (also "
-                        "MKL's COMPATIBLE branch: bitwise across x86-64 CPUs with AVX2, slower)")
+                        "MKL's COMPATIBLE branch for matrix products, the same on Intel and AMD; "
+                        "slower; training is still not bitwise across CPU vendors: "
+                        "docs/demo.md)")
     # Set by `cluedrop demo` (the directory of the binaries it drives).
     p.add_argument("--bin", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

@@ -17,10 +17,13 @@ Two settings (DemoConfig.numerics, `--numerics`):
   AUTO: deterministic reductions, fixed cache sizes, static scheduling).
   Bitwise reproducible on the same CPU model; MKL's branch may differ on
   another CPU.
-- portable: also MKL_CBWR=COMPATIBLE, the SSE2 branch MKL documents as
-  giving the same results on Intel and compatible (AMD) CPUs. Bitwise
-  reproducible across x86-64 CPUs with AVX2, at a measured cost in speed
-  (docs/demo.md).
+- portable: also MKL_CBWR=COMPATIBLE, the branch MKL documents as giving
+  the same results on Intel and compatible (AMD) CPUs. Matrix products then
+  match across CPU models (checked under emulation: demo/numerics_probe.py),
+  but training still does not: PyTorch's float sqrt, which AdamW uses, goes
+  through MKL's vector math library, whose kernel on that branch too is
+  built on rsqrtps, an approximate instruction whose results differ between
+  CPU vendors. Slower (docs/demo.md has both measurements).
 
 The values go into the reference models' cache key (a cache built under one
 setting is not used under the other) and into the report.
