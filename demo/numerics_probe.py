@@ -41,7 +41,8 @@ import subprocess
 import sys
 import tempfile
 
-SETTINGS = {"pinned": "AUTO", "portable": "COMPATIBLE"}
+from cluedrop_demo import numerics  # demo/ is this script's directory, so on sys.path
+
 PROBES = ("gemm", "sqrt", "adamw", "adamw_fused")
 
 
@@ -72,37 +73,38 @@ def run_probes() -> dict[str, str]:
     return out
 
 
-def environment(cbwr: str) -> dict[str, str]:
-    # numerics.environment's variables for an AVX2 CPU, and one thread.
-    return dict(os.environ, ATEN_CPU_CAPABILITY="avx2", MKL_CBWR=cbwr, ONEDNN_MAX_CPU_ISA="AVX2",
-                MKL_DYNAMIC="FALSE", OMP_DYNAMIC="FALSE", OMP_NUM_THREADS="1")
+def environment(setting: str) -> dict[str, str]:
+    """The demo's variables for `setting` on an AVX2 CPU (the emulated CPUs
+    have no AVX-512; /proc/cpuinfo under QEMU is the host's), one thread."""
+    env = {k: v for k, v in os.environ.items() if k not in numerics.CONTROLLED}
+    return dict(env, **numerics.environment(setting, flags={"avx2", "fma"}), OMP_NUM_THREADS="1")
 
 
 def prefix(cpu: str) -> list[str]:
     return [] if cpu == "native" else ["qemu-x86_64", "-cpu", cpu]
 
 
-def probe(cpu: str, cbwr: str) -> dict[str, str]:
+def probe(cpu: str, setting: str) -> dict[str, str]:
     proc = subprocess.run([*prefix(cpu), sys.executable, __file__, "--child"],
-                          env=environment(cbwr), capture_output=True, text=True, timeout=1200)
+                          env=environment(setting), capture_output=True, text=True, timeout=1200)
     if proc.returncode != 0:
-        raise SystemExit(f"numerics_probe: {cpu} {cbwr}: exit {proc.returncode}\n"
+        raise SystemExit(f"numerics_probe: {cpu} {setting}: exit {proc.returncode}\n"
                          f"{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def train(cpu: str, cbwr: str, cli: str, job: str, work: str) -> str:
+def train(cpu: str, setting: str, cli: str, job: str, work: str) -> str:
     with open(job) as f:
         spec = json.load(f)
-    out = os.path.join(work, f"{cpu}-{cbwr}")
+    out = os.path.join(work, f"{cpu}-{setting}")
     spec["output_dir"] = out
     path = out + ".json"
     with open(path, "w") as f:
         json.dump(spec, f)
     proc = subprocess.run([*prefix(cpu), cli, "train", path, "--local", "--ranks=2"],
-                          env=environment(cbwr), capture_output=True, text=True, timeout=3600)
+                          env=environment(setting), capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
-        raise SystemExit(f"numerics_probe: train {cpu} {cbwr}: exit {proc.returncode}\n"
+        raise SystemExit(f"numerics_probe: train {cpu} {setting}: exit {proc.returncode}\n"
                          f"{proc.stderr[-2000:]}")
     with open(os.path.join(out, "final", "model.safetensors"), "rb") as f:
         return digest(f.read())
@@ -126,18 +128,18 @@ def main() -> None:
     cpus = ["native", *[c for c in args.cpus.split(",") if c]]
     results = {}  # (setting, cpu) -> probe -> hash
     with tempfile.TemporaryDirectory(prefix="numerics_probe.") as work:
-        for setting, cbwr in SETTINGS.items():
+        for setting in numerics.SETTINGS:
             for cpu in cpus:
-                print(f"running the probes: {setting} (MKL_CBWR={cbwr}) on {cpu}", file=sys.stderr)
-                r = probe(cpu, cbwr)
+                print(f"running the probes: {setting} on {cpu}", file=sys.stderr)
+                r = probe(cpu, setting)
                 if args.job:
-                    r["train"] = train(cpu, cbwr, args.cli, args.job, work)
+                    r["train"] = train(cpu, setting, args.cli, args.job, work)
                 results[setting, cpu] = r
     names = [*PROBES, *(["train"] if args.job else [])]
     print("| probe | numerics | " + " | ".join(cpus) + " |")
     print("|---|---|" + "---|" * len(cpus))
     for name in names:
-        for setting in SETTINGS:
+        for setting in numerics.SETTINGS:
             native = results[setting, "native"][name]
             cells = [native] + ["same" if results[setting, c][name] == native
                                 else f"differs ({results[setting, c][name]})" for c in cpus[1:]]

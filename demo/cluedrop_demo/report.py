@@ -330,23 +330,25 @@ def write(path: str, runs: Sequence[dict[str, Any]], config: DemoConfig,
     power_lines, act = _power_section(runs, seeds, tested)
     lines += power_lines + [""]
     found = found + [act]
+    if config.numerics == "portable":
+        other_cpus = ("`portable` also puts MKL's matrix products on its COMPATIBLE branch, the "
+                      "same on Intel and AMD CPUs; that does not make training bitwise across CPU "
+                      "models: AdamW's square roots go through MKL's vector math library, which "
+                      "computes them with an approximate instruction (rsqrtps) whose results "
+                      "differ between CPU vendors, on that branch too (docs/demo.md, "
+                      "\"Reproducibility\").")
+    else:
+        other_cpus = ("On another CPU model MKL may take another branch and the numbers move, by "
+                      "about a point of overall EM with the same verdicts in the measurement of "
+                      "docs/demo.md, \"Reproducibility\", which also says what `--numerics "
+                      "portable` does and does not fix.")
     lines += [
         "## Reproducibility",
         "",
         f"Every process ran with {setup.get('numerics', 'the host defaults')} and fixed thread "
-        f"counts (trainer ranks 1, scorer and evaluation 2, pretraining 2). "
-        + ("Under either setting a rerun on the same CPU model gives this report bit for bit "
-           "(wall times aside). "
-           + ("`portable` also puts MKL's matrix products on its COMPATIBLE branch, the same on "
-              "Intel and AMD CPUs; that does not make training bitwise across CPU models: "
-              "AdamW's square roots go through MKL's vector math library, which computes them "
-              "with an approximate instruction (rsqrtps) whose results differ between CPU "
-              "vendors, on that branch too (docs/demo.md, \"Reproducibility\")."
-              if config.numerics == "portable" else
-              "On another CPU model MKL may take another branch and the numbers move, by about "
-              "a point of overall EM with the same verdicts in the measurement of "
-              "docs/demo.md, \"Reproducibility\", which also says what `--numerics portable` "
-              "does and does not fix.")),
+        f"counts (trainer ranks 1, scorer and evaluation 2, pretraining 2). Under either setting "
+        f"a rerun on the same CPU model gives this report bit for bit (wall times aside). "
+        + other_cpus,
         "",
         f"These models have {setup['small_params'] / 1e6:.1f}M and "
         f"{setup['large_params'] / 1e6:.1f}M parameters and trained for minutes on a CPU; the "
